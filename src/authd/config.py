@@ -1,0 +1,226 @@
+"""One frozen settings object, built once at start-up and passed down.
+
+Sources, strongest first: ``AUTHD_*`` environment variables (nested keys with
+``__``, e.g. ``AUTHD_RATE_LIMITS__ACCOUNT_FAILURES``), then the TOML file named
+by ``AUTHD_CONFIG``, then the defaults below. Secrets are ``SecretStr`` so they
+are masked in every repr, log line and ``authd config check`` output.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SigningAlg = Literal["ES256", "EdDSA", "RS256", "HS256"]
+DAY = 86_400
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RateLimits(_Frozen):
+    """Brute-force controls; counted for existing and unknown accounts alike."""
+
+    account_failures: int = Field(10, ge=1)
+    ip_failures: int = Field(100, ge=1)
+    window: int = Field(600, ge=1, description="seconds")
+    signups_per_ip: int = Field(20, ge=1, description="per window")
+
+
+class ClientConfig(_Frozen):
+    """A registered confidential client (introspection, authorization code)."""
+
+    secret_hash: SecretStr | None = None
+    redirect_uris: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ("openid", "profile", "email")
+    name: str = ""
+
+
+class ProviderConfig(_Frozen):
+    """One social-login provider: an OIDC issuer by discovery, or a preset."""
+
+    issuer: str | None = None
+    preset: Literal["google", "github"] | None = None
+    client_id: str
+    client_secret: SecretStr
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    link_by_verified_email: bool = False
+
+    @model_validator(mode="after")
+    def _issuer_or_preset(self) -> ProviderConfig:
+        if (self.issuer is None) == (self.preset is None):
+            raise ValueError("set exactly one of issuer or preset")
+        return self
+
+
+class OAuthConfig(_Frozen):
+    providers: dict[str, ProviderConfig] = {}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AUTHD_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+        case_sensitive=False,
+    )
+
+    issuer: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    access_token_ttl: int = Field(300, ge=10, le=DAY)
+    refresh_reuse_grace: int = Field(10, ge=0, le=300)
+    refresh_idle_ttl: int = Field(14 * DAY, ge=60)
+    refresh_absolute_ttl: int = Field(90 * DAY, ge=60)
+    session_idle_timeout: int = Field(1800, ge=60)
+    session_absolute_lifetime: int = Field(7 * DAY, ge=60)
+    signing_alg: SigningAlg = "ES256"
+    default_audience: str | None = None
+    allowed_audiences: tuple[str, ...] = ()
+    default_client_id: str = "authd"
+    default_scopes: tuple[str, ...] = ("openid", "profile", "email")
+
+    cors_origins: tuple[str, ...] = ()
+    redirect_allowlist: tuple[str, ...] = ()
+    rate_limits: RateLimits = RateLimits()
+    clients: dict[str, ClientConfig] = {}
+    oauth: OAuthConfig = OAuthConfig()
+
+    key_encryption_key: SecretStr | None = None
+    argon2_memory_kib: int = Field(19_456, ge=19_456)
+    argon2_time_cost: int = Field(2, ge=2)
+    argon2_parallelism: int = Field(1, ge=1)
+    hash_workers: int = Field(2, ge=1, le=64)
+    max_body_bytes: int = Field(65_536, ge=1024)
+    revocation_poll_interval: float = Field(0.5, gt=0, le=10)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("AUTHD_CONFIG")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_origin_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError("plain http is only allowed on a loopback host")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_exact(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            parts = urlsplit(origin)
+            if origin == "*" or parts.scheme not in ("http", "https") or parts.path not in ("", "/"):
+                raise ValueError(f"{origin!r} is not an exact origin like https://app.example")
+        return tuple(o.rstrip("/") for o in value)
+
+    @model_validator(mode="after")
+    def _refresh_lifetimes_agree(self) -> Settings:
+        if self.refresh_idle_ttl > self.refresh_absolute_ttl:
+            raise ValueError("refresh_idle_ttl must not exceed refresh_absolute_ttl")
+        if self.session_idle_timeout > self.session_absolute_lifetime:
+            raise ValueError("session_idle_timeout must not exceed session_absolute_lifetime")
+        return self
+
+    # Derived values: computed, never configured twice.
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The async SQLAlchemy URL for the configured database."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'authd.db').resolve()}"
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            return "postgresql+asyncpg://" + url[len("postgresql://"):]
+        if url.startswith("sqlite://"):
+            return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+        return url
+
+    @property
+    def audience(self) -> str:
+        return self.default_audience or self.issuer
+
+    @property
+    def insecure_cookies_allowed(self) -> bool:
+        """Plain-http loopback issuers (development) may drop the cookie's Secure flag."""
+        parts = urlsplit(self.issuer)
+        return parts.scheme == "http" and _is_loopback(parts.hostname or "")
+
+    def masked(self) -> dict[str, Any]:
+        """The effective configuration with every secret replaced by ``**********``."""
+        return self.model_dump(mode="json")
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+class ConfigError(Exception):
+    """Start-up configuration is invalid; ``problems`` holds one line per bad setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment and TOML file, or raise ConfigError."""
+    toml_path = os.environ.get("AUTHD_CONFIG")
+    if toml_path and not Path(toml_path).is_file():
+        raise ConfigError([f"AUTHD_CONFIG: no such file: {toml_path}"])
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError([_describe(err) for err in exc.errors()]) from None
+    except ValueError as exc:  # e.g. a TOML syntax error
+        raise ConfigError([f"config: {exc}"]) from None
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(part) for part in err["loc"]) or "config"
+    return f"{where}: {err['msg']}"

@@ -1,0 +1,130 @@
+"""The server's one exception tree; each class carries its protocol answer.
+
+Core code raises these; the HTTP layer maps them to responses in exactly one
+place (``authd.http.errors``). Token-codec failures have their own tree in
+``authd.jose.errors`` and are turned into :class:`InvalidToken` at the edge of
+the core.
+
+    AuthdError                      500 server_error (never raised for client input)
+    ├── InvalidRequest              400 invalid_request
+    │   └── WeakPassword            400 invalid_request
+    ├── InvalidGrant                400 invalid_grant
+    ├── UnsupportedGrantType        400 unsupported_grant_type
+    ├── InvalidScope                400 invalid_scope
+    ├── InvalidTarget               400 invalid_target
+    ├── InvalidClient               401 invalid_client
+    ├── InvalidCredentials          401 invalid_credentials
+    ├── InvalidToken                401 invalid_token (+ WWW-Authenticate)
+    ├── InsufficientScope           403 insufficient_scope
+    ├── AccessDenied                403 access_denied
+    │   └── CsrfFailed              403 csrf_failed
+    ├── NotFound                    404 not_found
+    ├── MethodNotAllowed            405 method_not_allowed
+    ├── Conflict                    409 conflict
+    │   └── EmailTaken              409 email_taken
+    ├── PayloadTooLarge             413 request_too_large
+    ├── UnsupportedMediaType        415 unsupported_media_type
+    ├── RateLimited                 429 rate_limited (+ Retry-After)
+    └── ServiceUnavailable          503 temporarily_unavailable
+"""
+
+from __future__ import annotations
+
+
+class AuthdError(Exception):
+    status: int = 500
+    code: str = "server_error"
+    default_description: str = "internal error"
+
+    def __init__(self, description: str | None = None) -> None:
+        self.description = description or self.default_description
+        super().__init__(self.description)
+
+
+class InvalidRequest(AuthdError):
+    status, code, default_description = 400, "invalid_request", "the request is malformed"
+
+
+class WeakPassword(InvalidRequest):
+    default_description = "the password does not meet the password policy"
+
+
+class InvalidGrant(AuthdError):
+    status, code, default_description = 400, "invalid_grant", "the grant is invalid"
+
+
+class UnsupportedGrantType(AuthdError):
+    status, code = 400, "unsupported_grant_type"
+    default_description = "the grant type is not supported"
+
+
+class InvalidScope(AuthdError):
+    status, code, default_description = 400, "invalid_scope", "the scope is not allowed"
+
+
+class InvalidTarget(AuthdError):
+    status, code, default_description = 400, "invalid_target", "the audience is not allowed"
+
+
+class InvalidClient(AuthdError):
+    status, code, default_description = 401, "invalid_client", "client authentication failed"
+
+
+class InvalidCredentials(AuthdError):
+    status, code = 401, "invalid_credentials"
+    default_description = "wrong email or password"
+
+
+class InvalidToken(AuthdError):
+    status, code, default_description = 401, "invalid_token", "the token is invalid"
+
+
+class InsufficientScope(AuthdError):
+    status, code = 403, "insufficient_scope"
+    default_description = "the token lacks the required scope"
+
+
+class AccessDenied(AuthdError):
+    status, code, default_description = 403, "access_denied", "access denied"
+
+
+class CsrfFailed(AccessDenied):
+    code, default_description = "csrf_failed", "missing or wrong X-CSRF-Token"
+
+
+class NotFound(AuthdError):
+    status, code, default_description = 404, "not_found", "not found"
+
+
+class MethodNotAllowed(AuthdError):
+    status, code, default_description = 405, "method_not_allowed", "method not allowed"
+
+
+class Conflict(AuthdError):
+    status, code, default_description = 409, "conflict", "conflict"
+
+
+class EmailTaken(Conflict):
+    code, default_description = "email_taken", "an account with this email exists"
+
+
+class PayloadTooLarge(AuthdError):
+    status, code, default_description = 413, "request_too_large", "the request body is too large"
+
+
+class UnsupportedMediaType(AuthdError):
+    status, code = 415, "unsupported_media_type"
+    default_description = "unsupported content type"
+
+
+class RateLimited(AuthdError):
+    status, code, default_description = 429, "rate_limited", "too many attempts"
+
+    def __init__(self, retry_after: int, description: str | None = None) -> None:
+        super().__init__(description)
+        self.retry_after = max(1, int(retry_after))
+
+
+class ServiceUnavailable(AuthdError):
+    status, code = 503, "temporarily_unavailable"
+    default_description = "a backing service is unavailable"
