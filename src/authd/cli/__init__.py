@@ -1,0 +1,1 @@
+"""The ``authd`` command line."""

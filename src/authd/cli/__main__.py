@@ -1,0 +1,3 @@
+from authd.cli.main import main
+
+main()

@@ -1,0 +1,172 @@
+"""``authd``: serve, migrate, keys, users, audit, clients and config commands.
+
+Every command loads the same validated settings as the server; a bad
+setting prints one line per problem and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import orjson
+import typer
+
+from authd.config import ConfigError, Settings, load_settings
+from authd.core.clients import new_client_secret
+from authd.errors import AuthdError
+from authd.wiring import Services, build_services
+
+T = TypeVar("T")
+
+app = typer.Typer(help="authd: an authentication server.", no_args_is_help=True,
+                  add_completion=False)
+keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+clients_app = typer.Typer(help="OAuth clients.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+app.add_typer(config_app, name="config")
+app.add_typer(clients_app, name="clients")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            typer.echo(f"config error: {problem}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _with_services(action: Callable[[Services], Awaitable[T]]) -> T:
+    settings = _settings()
+
+    async def run() -> T:
+        svc = await build_services(settings)
+        try:
+            return await action(svc)
+        finally:
+            await svc.close()
+
+    try:
+        return asyncio.run(run())
+    except AuthdError as exc:
+        typer.echo(f"error: {exc.description}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+          workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1) -> None:
+    """Run the HTTP server (migrations and first keys are applied before it listens)."""
+    import uvicorn
+
+    from authd import logging as authd_logging
+    from authd.http.app import create_app
+
+    settings = _settings()
+    authd_logging.configure(settings.log_level)
+    _with_services(lambda svc: asyncio.sleep(0))  # migrate + bootstrap keys once, up front
+    if workers > 1:
+        uvicorn.run("authd.http.app:create_app_from_env", factory=True, workers=workers,
+                    host=host, port=port, access_log=False, log_config=None,
+                    proxy_headers=False, server_header=False)
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=False,
+                    log_config=None, proxy_headers=False, server_header=False)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (the server also does this at start)."""
+    _with_services(lambda svc: asyncio.sleep(0))
+    typer.echo("database is up to date")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List signing keys and their states."""
+    async def action(svc: Services) -> None:
+        for r in await svc.store.keys.list_keys():
+            typer.echo(f"{r.kid}  {r.alg:6}  {r.state:8}  created={int(r.created_at)}"
+                       f"  publish_until={int(r.publish_until) if r.publish_until else '-'}")
+    _with_services(action)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Activate the published next key and publish a new next key."""
+    async def action(svc: Services) -> str:
+        ring = await svc.keys.rotate()
+        return ring.signing_key.kid
+    typer.echo(f"active key is now {_with_services(action)}")
+
+
+@users_app.command("create")
+def users_create(email: Annotated[str, typer.Option(help="Email address.")],
+                 name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+                 password: Annotated[str | None, typer.Option(
+                     help="Password (prompted when omitted; prefer the prompt).")] = None) -> None:
+    """Create a user (the same password policy as sign-up)."""
+    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = _with_services(lambda svc: svc.accounts.create_user_admin(email, secret, name))
+    typer.echo(f"created {user.id} {user.email}")
+
+
+@users_app.command("list")
+def users_list(limit: int = 100, offset: int = 0) -> None:
+    """List users."""
+    users = _with_services(lambda svc: svc.store.users.list_users(limit, offset))
+    for u in users:
+        typer.echo(f"{u.id}  {u.email}  {'disabled' if u.disabled else 'active'}")
+
+
+@users_app.command("disable")
+def users_disable(email: str) -> None:
+    """Disable a user and end all their sessions."""
+    async def action(svc: Services) -> bool:
+        user = await svc.store.users.find_user_by_email(email.strip().lower())
+        if user is None:
+            return False
+        await svc.store.users.set_disabled(user.id, True)
+        from authd.core.models import ClientInfo
+        await svc.directory.revoke_all(user.id, ClientInfo(ip="cli"))
+        return True
+    if not _with_services(action):
+        typer.echo(f"no user {email}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"disabled {email}")
+
+
+@app.command()
+def audit(user: Annotated[str | None, typer.Option(help="User id.")] = None,
+          event: Annotated[str | None, typer.Option(help="Event name.")] = None,
+          limit: int = 50) -> None:
+    """Show the newest security events as JSON lines."""
+    events = _with_services(lambda svc: svc.store.audit.list_events(
+        user_id=user, event=event, limit=limit))
+    for e in events:
+        typer.echo(orjson.dumps({"at": e.at, "event": e.event, "user_id": e.user_id,
+                                 "ip": e.ip, **(e.detail or {})}).decode())
+
+
+@clients_app.command("secret")
+def clients_secret() -> None:
+    """Generate a client secret and the secret_hash to configure for it."""
+    secret, hashed = new_client_secret()
+    typer.echo(f"client_secret = {secret}\nsecret_hash   = {hashed}")
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Print the effective configuration (secrets masked); exit 2 on any error."""
+    settings = _settings()
+    typer.echo(orjson.dumps(settings.masked(), option=orjson.OPT_INDENT_2).decode())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,120 @@
+"""Accounts: sign-up, password login, and the admin operations behind the CLI."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from authd.clock import Clock
+from authd.core import audit
+from authd.core.audit import Auditor
+from authd.core.ids import new_id
+from authd.core.models import ClientInfo, User
+from authd.core.passwords import PasswordHasher, check_password_policy
+from authd.core.ports import UserStore
+from authd.core.ratelimit import BruteForceGuard
+from authd.errors import InvalidCredentials, InvalidRequest
+
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$")
+MAX_NAME = 200
+
+
+def normalise_email(raw: object) -> str:
+    """Trimmed and lower-cased: one account per mailbox however it is typed."""
+    if not isinstance(raw, str):
+        raise InvalidRequest("email must be a string")
+    email = unicodedata.normalize("NFC", raw.strip()).lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidRequest("email is not a valid address")
+    return email
+
+
+def check_name(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) > MAX_NAME or any(
+            unicodedata.category(c) == "Cc" for c in raw):
+        raise InvalidRequest(f"name must be a string of at most {MAX_NAME} printable characters")
+    return raw.strip() or None
+
+
+class Accounts:
+    def __init__(self, users: UserStore, hasher: PasswordHasher, guard: BruteForceGuard,
+                 auditor: Auditor, clock: Clock) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._guard = guard
+        self._audit = auditor
+        self._clock = clock
+
+    async def sign_up(self, email: object, password: object, name: object,
+                      client: ClientInfo) -> User:
+        await self._guard.check_signup(client.ip or "unknown")
+        return await self._create(email, password, name, client)
+
+    async def _create(self, email: object, password: object, name: object,
+                      client: ClientInfo) -> User:
+        address = normalise_email(email)
+        if not isinstance(password, str):
+            raise InvalidRequest("password must be a string")
+        check_password_policy(password, email=address)
+        user = User(
+            id=new_id(), email=address, email_verified=False, name=check_name(name),
+            password_hash=await self._hasher.hash(password), disabled=False,
+            created_at=self._clock.now(),
+        )
+        await self._users.create_user(user)
+        await self._audit(audit.SIGNUP, user_id=user.id, client=client)
+        return user
+
+    async def authenticate(self, email: object, password: object, client: ClientInfo) -> User:
+        """The user behind an email and password, or InvalidCredentials — the same for unknown users.
+
+        Rate limits are checked before any password work; an unknown email
+        still costs one Argon2 verification against a dummy hash.
+        """
+        if not isinstance(email, str) or not isinstance(password, str):
+            raise InvalidRequest("email and password must be strings")
+        address = email.strip().lower()
+        ip = client.ip or "unknown"
+        await self._guard.check_login(address, ip)
+        user = await self._users.find_user_by_email(address) if len(address) <= 320 else None
+        try:
+            needs_rehash = await self._hasher.verify(
+                user.password_hash if user and not user.disabled else None, password)
+        except InvalidCredentials:
+            await self._guard.record_failure(address, ip)
+            await self._audit(audit.LOGIN_FAILED, user_id=user.id if user else None, client=client)
+            raise
+        assert user is not None  # verify() never succeeds against the dummy hash
+        if needs_rehash:
+            await self._users.set_password_hash(user.id, await self._hasher.hash(password), None)
+        await self._audit(audit.LOGIN_OK, user_id=user.id, client=client)
+        return user
+
+    async def change_password(self, user_id: str, current: object, new: object,
+                              client: ClientInfo) -> None:
+        """Check the current password, apply the policy to the new one, store its hash.
+
+        The caller ends the user's other sessions and families afterwards.
+        """
+        if not isinstance(current, str) or not isinstance(new, str):
+            raise InvalidRequest("current_password and new_password must be strings")
+        user = await self._users.get_user(user_id)
+        if user is None or user.disabled:
+            raise InvalidCredentials()
+        await self._guard.check_login(user.email, client.ip or "unknown")
+        try:
+            await self._hasher.verify(user.password_hash, current)
+        except InvalidCredentials:
+            await self._guard.record_failure(user.email, client.ip or "unknown")
+            raise InvalidRequest("the current password is wrong") from None
+        check_password_policy(new, email=user.email)
+        await self._users.set_password_hash(user.id, await self._hasher.hash(new),
+                                            self._clock.now())
+        await self._audit(audit.PASSWORD_CHANGED, user_id=user.id, client=client)
+
+    async def create_user_admin(self, email: str, password: str, name: str | None) -> User:
+        """``authd users create``: the same policy as sign-up, no rate limit."""
+        return await self._create(email, password, name, ClientInfo(ip="cli"))

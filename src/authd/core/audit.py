@@ -1,0 +1,39 @@
+"""Security events: one call writes the audit row and the structured log line.
+
+Details never contain secrets: ids of users, families and keys only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from authd.clock import Clock
+from authd.core.models import AuditEvent, ClientInfo
+from authd.core.ports import AuditStore
+
+log = logging.getLogger("authd.audit")
+
+LOGIN_OK = "login.ok"
+LOGIN_FAILED = "login.failed"
+SIGNUP = "user.created"
+REFRESH = "token.refreshed"
+REUSE_DETECTED = "token.reuse_detected"
+REVOKE = "token.revoked"
+SESSION_REVOKED = "session.revoked"
+LOGOUT = "logout"
+LOGOUT_EVERYWHERE = "logout.everywhere"
+KEY_ROTATED = "key.rotated"
+PASSWORD_CHANGED = "password.changed"
+
+
+class Auditor:
+    def __init__(self, store: AuditStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def __call__(self, event: str, *, user_id: str | None = None,
+                       client: ClientInfo | None = None, **detail: Any) -> None:
+        ip = client.ip if client else None
+        await self._store.record(AuditEvent(self._clock.now(), event, user_id, ip, detail or None))
+        log.info(event, extra={"event": event, "user_id": user_id, "ip": ip, **detail})

@@ -1,0 +1,96 @@
+"""Domain values, as frozen dataclasses: what the core reads and writes through its ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+KeyState = Literal["next", "active", "retired"]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str
+    email_verified: bool
+    name: str | None
+    password_hash: str | None
+    disabled: bool
+    created_at: float
+    password_changed_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """A signing key as stored: the private JWK only in encrypted form."""
+
+    kid: str
+    alg: str
+    state: KeyState
+    public_jwk: dict[str, str] | None
+    private_jwk_enc: bytes
+    created_at: float
+    activated_at: float | None = None
+    retired_at: float | None = None
+    publish_until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshFamily:
+    """The chain of refresh tokens since one login; its id is the ``sid`` of its access tokens."""
+
+    id: str
+    user_id: str
+    client_id: str
+    scope: str
+    audience: str
+    generation: int
+    rotated_at: float
+    created_at: float
+    last_used_at: float
+    idle_expires_at: float
+    absolute_expires_at: float
+    revoked_at: float | None = None
+    revoked_reason: str | None = None
+    user_agent: str | None = None
+    ip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CookieSession:
+    id: str
+    token_hash: bytes
+    user_id: str
+    csrf_token: str
+    created_at: float
+    last_used_at: float
+    idle_expires_at: float
+    absolute_expires_at: float
+    user_agent: str | None = None
+    ip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """One entry of the revocation feed: a token id or a family/session id."""
+
+    kind: Literal["jti", "sid"]
+    value: str
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    at: float
+    event: str
+    user_id: str | None = None
+    ip: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Who is calling: recorded on sessions so users can recognise their devices."""
+
+    ip: str | None = None
+    user_agent: str | None = None

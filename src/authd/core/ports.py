@@ -1,0 +1,115 @@
+"""Storage ports: the small Protocols the core needs, implemented by ``authd.storage``.
+
+Each method is one atomic operation, so that the SQL and Redis adapters can
+give the same guarantees (e.g. ``advance_generation`` is a compare-and-set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from authd.core.models import (
+    AuditEvent,
+    CookieSession,
+    KeyRecord,
+    RefreshFamily,
+    Revocation,
+    User,
+)
+
+
+class UserStore(Protocol):
+    async def create_user(self, user: User) -> None:
+        """Insert; raise ``authd.errors.EmailTaken`` if the email is in use."""
+        ...
+
+    async def get_user(self, user_id: str) -> User | None: ...
+
+    async def find_user_by_email(self, email: str) -> User | None: ...
+
+    async def set_password_hash(self, user_id: str, password_hash: str, changed_at: float | None) -> None: ...
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> bool: ...
+
+    async def list_users(self, limit: int, offset: int) -> Sequence[User]: ...
+
+    async def find_identity(self, provider: str, subject: str) -> str | None: ...
+
+    async def link_identity(self, provider: str, subject: str, user_id: str, email: str | None,
+                            now: float) -> None: ...
+
+
+class KeyStore(Protocol):
+    async def list_keys(self) -> Sequence[KeyRecord]: ...
+
+    async def add_key(self, key: KeyRecord) -> None: ...
+
+    async def save_key_states(self, keys: Sequence[KeyRecord]) -> None:
+        """Persist new states of existing keys in one transaction."""
+        ...
+
+    async def delete_keys(self, kids: Sequence[str]) -> None: ...
+
+
+class FamilyStore(Protocol):
+    async def create_family(self, family: RefreshFamily) -> None: ...
+
+    async def get_family(self, family_id: str) -> RefreshFamily | None: ...
+
+    async def advance_generation(self, family_id: str, expected: int, now: float,
+                                 idle_expires_at: float) -> bool:
+        """Move ``expected`` to ``expected + 1`` if it is still current; False if someone else did."""
+        ...
+
+    async def revoke_family(self, family_id: str, now: float, reason: str) -> bool:
+        """Mark revoked; False if it already was (or does not exist)."""
+        ...
+
+    async def list_families(self, user_id: str, now: float) -> Sequence[RefreshFamily]:
+        """The user's live (unrevoked, unexpired) families."""
+        ...
+
+
+class CookieSessionStore(Protocol):
+    async def create_session(self, session: CookieSession) -> None: ...
+
+    async def get_session_by_hash(self, token_hash: bytes) -> CookieSession | None: ...
+
+    async def touch_session(self, session_id: str, now: float, idle_expires_at: float) -> None: ...
+
+    async def delete_session(self, session_id: str) -> bool: ...
+
+    async def list_sessions(self, user_id: str, now: float) -> Sequence[CookieSession]: ...
+
+    async def delete_user_sessions(self, user_id: str, except_id: str | None = None) -> Sequence[str]: ...
+
+
+class RevocationStore(Protocol):
+    async def add_revocation(self, revocation: Revocation, now: float) -> int:
+        """Append to the feed; returns its sequence number."""
+        ...
+
+    async def revocations_since(self, after: int, now: float, limit: int
+                                ) -> tuple[Sequence[Revocation], int]:
+        """Unexpired entries after sequence ``after``, and the new cursor."""
+        ...
+
+    async def prune_revocations(self, now: float) -> int: ...
+
+
+class AuditStore(Protocol):
+    async def record(self, event: AuditEvent) -> None: ...
+
+    async def list_events(self, *, user_id: str | None, event: str | None, limit: int
+                          ) -> Sequence[AuditEvent]: ...
+
+
+class OneTimeCodeStore(Protocol):
+    async def add_code(self, code_hash: bytes, user_id: str, client_id: str, expires_at: float) -> None: ...
+
+    async def use_code(self, code_hash: bytes, now: float) -> tuple[str, str, str | None, bool] | None:
+        """Mark used. Returns (user_id, client_id, family_id, first_use) or None if unknown/expired."""
+        ...
+
+    async def attach_family(self, code_hash: bytes, family_id: str) -> None: ...

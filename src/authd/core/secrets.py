@@ -1,0 +1,66 @@
+"""The key-encryption key and the keys derived from it.
+
+One root secret (``key_encryption_key`` from configuration, else a 0600 file
+in ``data_dir``) encrypts private signing keys at rest and, through HKDF with
+a distinct label per purpose, keys the refresh-token MAC and the CSRF tokens.
+Every instance of a scaled-out deployment must be given the same root secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+KEK_FILE = "kek"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSecrets:
+    """Per-purpose keys, all derived from the root secret."""
+
+    key_encryption: bytes
+    refresh_mac: bytes
+
+    @classmethod
+    def from_root(cls, root: bytes) -> ServerSecrets:
+        return cls(
+            key_encryption=_derive(root, b"authd key-encryption v1"),
+            refresh_mac=_derive(root, b"authd refresh-token v1"),
+        )
+
+    def seal(self, plaintext: bytes, associated: bytes) -> bytes:
+        """AES-256-GCM with a random nonce; the associated data (the kid) binds it to its row."""
+        nonce = secrets.token_bytes(12)
+        return nonce + AESGCM(self.key_encryption).encrypt(nonce, plaintext, associated)
+
+    def open(self, sealed: bytes, associated: bytes) -> bytes:
+        """Raises ``cryptography.exceptions.InvalidTag`` under a different root secret."""
+        return AESGCM(self.key_encryption).decrypt(sealed[:12], sealed[12:], associated)
+
+
+def _derive(root: bytes, label: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(root)
+
+
+def load_root_secret(configured: str | None, data_dir: Path) -> bytes:
+    """The configured secret, else the one in ``data_dir/kek``, created 0600 on first start."""
+    if configured:
+        return configured.encode("utf-8")
+    path = data_dir / KEK_FILE
+    if path.exists():
+        return base64.urlsafe_b64decode(path.read_bytes().strip() + b"==")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    root = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(base64.urlsafe_b64encode(root).rstrip(b"=") + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return root

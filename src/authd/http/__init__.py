@@ -1,0 +1,1 @@
+"""The thin HTTP layer: Starlette routes that translate requests into core calls."""

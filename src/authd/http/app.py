@@ -1,0 +1,85 @@
+"""The ASGI application: routes, error handlers and the services' lifetime."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from authd.clock import Clock
+from authd.config import Settings, load_settings
+from authd.errors import AuthdError
+from authd.http import errors
+from authd.http.openapi import openapi_document
+from authd.http.responses import json_response
+from authd.http.routes import accounts, discovery, health, me, session, tokens
+from authd.wiring import Services, build_services
+
+ROUTES = [
+    Route("/v1/users", accounts.create_user, methods=["POST"]),
+    Route("/v1/token", tokens.token, methods=["POST"]),
+    Route("/v1/revoke", tokens.revoke, methods=["POST"]),
+    Route("/v1/introspect", tokens.introspect, methods=["POST"]),
+    Route("/v1/session", session.login, methods=["POST"]),
+    Route("/v1/session", session.current, methods=["GET"]),
+    Route("/v1/session", session.logout, methods=["DELETE"]),
+    Route("/v1/password", session.change_password, methods=["POST"]),
+    Route("/v1/userinfo", me.userinfo, methods=["GET"]),
+    Route("/v1/sessions", me.list_sessions, methods=["GET"]),
+    Route("/v1/sessions", me.delete_all_sessions, methods=["DELETE"]),
+    Route("/v1/sessions/{session_id}", me.delete_session, methods=["DELETE"]),
+    Route("/v1/revocations", discovery.revocations_feed, methods=["GET"]),
+    Route("/.well-known/openid-configuration", discovery.openid_configuration, methods=["GET"]),
+    Route("/.well-known/jwks.json", discovery.jwks, methods=["GET"]),
+    Route("/healthz", health.healthz, methods=["GET"]),
+    Route("/readyz", health.readyz, methods=["GET"]),
+]
+
+
+async def _openapi(_request: Request) -> Response:
+    return json_response(openapi_document(), headers={"Cache-Control": "public, max-age=3600"})
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+    """The app for ``settings``; services are built at start-up and closed at shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        svc: Services = await build_services(settings, clock)
+        app.state.services = svc
+        await svc.start_background()
+        try:
+            yield
+        finally:
+            await svc.close()
+
+    routes = [*ROUTES, Route("/openapi.json", _openapi, methods=["GET"])]
+    middleware = []
+    if settings.cors_origins:
+        # Exact origins only (validated in config); never "*" with credentials.
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=True,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"], max_age=600))
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            AuthdError: errors.handle_authd_error,
+            HTTPException: errors.handle_http_exception,
+            Exception: errors.handle_unexpected,
+        },
+    )
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` and multi-worker serving."""
+    return create_app(load_settings())

@@ -1,0 +1,77 @@
+"""Who is calling: a Bearer access token, or a session cookie.
+
+Bearer requests carry their credential explicitly, so they are not subject
+to CSRF. Cookie-authenticated unsafe requests must carry the session's
+``X-CSRF-Token`` and come from an allowed origin (Origin / Sec-Fetch-Site).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+
+from authd.core.models import CookieSession
+from authd.core.sessions import check_csrf
+from authd.errors import CsrfFailed
+from authd.http.cookies import cookie_name
+from authd.http.requests import bearer_token
+from authd.wiring import Services
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: str
+    session_id: str | None
+    kind: Literal["token", "cookie"]
+    scope: str
+    cookie_session: CookieSession | None = None
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+async def authenticate(request: Request) -> Principal:
+    """The caller; InvalidToken (401 with WWW-Authenticate) when there is none.
+
+    An Authorization header wins over a cookie: a request that names a token
+    is judged by that token alone.
+    """
+    svc = services(request)
+    cookie = request.cookies.get(cookie_name(svc.settings))
+    if cookie is not None and "authorization" not in request.headers:
+        return await authenticate_cookie(request, cookie)
+    claims = svc.tokens.authenticate(bearer_token(request))
+    return Principal(user_id=str(claims["sub"]), session_id=claims.get("sid"), kind="token",
+                     scope=str(claims.get("scope", "")))
+
+
+async def authenticate_cookie(request: Request, cookie: str) -> Principal:
+    svc = services(request)
+    session, user = await svc.cookie_sessions.authenticate(cookie)
+    if request.method not in SAFE_METHODS:
+        check_origin(request, svc)
+        check_csrf(session, request.headers.get("x-csrf-token"))
+    return Principal(user_id=user.id, session_id=session.id, kind="cookie",
+                     scope=" ".join(svc.settings.default_scopes), cookie_session=session)
+
+
+def check_origin(request: Request, svc: Services) -> None:
+    """Refuse cross-site unsafe requests from origins that are not on the allow-list."""
+    origin = request.headers.get("origin")
+    allowed = {_origin_of(svc.settings.issuer), *svc.settings.cors_origins}
+    if origin is not None and origin not in allowed:
+        raise CsrfFailed("cross-origin request from an origin that is not allowed")
+    if origin is None and request.headers.get("sec-fetch-site") == "cross-site":
+        raise CsrfFailed("cross-site request without an allowed origin")
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

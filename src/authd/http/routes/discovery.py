@@ -1,0 +1,64 @@
+"""Discovery, JWKS and the revocation feed: public and cacheable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authd.errors import InvalidRequest
+from authd.http.auth import services
+from authd.http.responses import json_response
+
+JWKS_MAX_AGE = 300
+FEED_POLL_AFTER = 2
+
+
+def discovery_document(issuer: str, algs: list[str], grants: list[str]) -> dict[str, Any]:
+    return {
+        "issuer": issuer,
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "token_endpoint": f"{issuer}/v1/token",
+        "userinfo_endpoint": f"{issuer}/v1/userinfo",
+        "revocation_endpoint": f"{issuer}/v1/revoke",
+        "introspection_endpoint": f"{issuer}/v1/introspect",
+        "authd_revocations_endpoint": f"{issuer}/v1/revocations",
+        "authd_sessions_endpoint": f"{issuer}/v1/sessions",
+        "grant_types_supported": grants,
+        "response_types_supported": ["code"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic",
+                                                  "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic",
+                                                       "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                          "client_secret_post"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "claims_supported": ["sub", "email", "email_verified", "name"],
+        "subject_types_supported": ["public"],
+        "access_token_signing_alg_values_supported": algs,
+        "code_challenge_methods_supported": ["S256"],
+    }
+
+
+async def openid_configuration(request: Request) -> Response:
+    svc = services(request)
+    algs = sorted({r.alg for r in svc.keys.ring.records})
+    grants = ["password", "refresh_token"] + (["authorization_code"] if svc.social else [])
+    return json_response(discovery_document(svc.settings.issuer, algs, grants),
+                         headers={"Cache-Control": "public, max-age=3600"})
+
+
+async def jwks(request: Request) -> Response:
+    return json_response(services(request).keys.ring.jwks(),
+                         headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
+
+
+async def revocations_feed(request: Request) -> Response:
+    since_raw = request.query_params.get("since", "0")
+    if not since_raw.isdigit() or len(since_raw) > 18:
+        raise InvalidRequest("since must be a cursor returned by this feed")
+    entries, cursor = await services(request).revocations.feed(int(since_raw))
+    body = {"revoked": [{r.kind: r.value, "exp": int(r.expires_at)} for r in entries],
+            "cursor": str(cursor), "poll_after": FEED_POLL_AFTER}
+    return json_response(body, headers={"Cache-Control": "public, max-age=1"})

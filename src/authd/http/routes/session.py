@@ -1,0 +1,74 @@
+"""Cookie mode: POST/GET/DELETE /v1/session, and password change for either mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authd.core.models import CookieSession, User
+from authd.errors import InvalidToken
+from authd.http.auth import authenticate, authenticate_cookie, check_origin, services
+from authd.http.cookies import clear_session_cookie, cookie_name, set_session_cookie
+from authd.http.requests import client_info, read_json
+from authd.http.responses import NO_STORE, json_response
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "email_verified": user.email_verified,
+            "name": user.name}
+
+
+def _session_json(session: CookieSession) -> dict[str, Any]:
+    return {"id": session.id, "created_at": int(session.created_at),
+            "last_used_at": int(session.last_used_at),
+            "expires_at": int(min(session.idle_expires_at, session.absolute_expires_at))}
+
+
+async def login(request: Request) -> Response:
+    svc = services(request)
+    check_origin(request, svc)  # no login CSRF from foreign origins
+    body = await read_json(request, svc.settings.max_body_bytes)
+    who = client_info(request)
+    user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
+    started = await svc.cookie_sessions.start(user, who)
+    response = json_response({"user": _user_json(user),
+                              "csrf_token": started.session.csrf_token}, headers=NO_STORE)
+    set_session_cookie(response, svc.settings, started.cookie_value)
+    return response
+
+
+async def current(request: Request) -> Response:
+    svc = services(request)
+    cookie = request.cookies.get(cookie_name(svc.settings))
+    if cookie is None:
+        raise InvalidToken("no session")
+    session, user = await svc.cookie_sessions.authenticate(cookie)
+    return json_response({"session": _session_json(session), "user": _user_json(user),
+                          "csrf_token": session.csrf_token}, headers=NO_STORE)
+
+
+async def logout(request: Request) -> Response:
+    svc = services(request)
+    cookie = request.cookies.get(cookie_name(svc.settings))
+    if cookie is None:
+        raise InvalidToken("no session")
+    principal = await authenticate_cookie(request, cookie)
+    assert principal.cookie_session is not None
+    await svc.cookie_sessions.end(principal.cookie_session, client_info(request))
+    response = Response(status_code=204, headers=NO_STORE)
+    clear_session_cookie(response, svc.settings)
+    return response
+
+
+async def change_password(request: Request) -> Response:
+    """Either mode; every other session and refresh family of the user ends."""
+    svc = services(request)
+    principal = await authenticate(request)
+    body = await read_json(request, svc.settings.max_body_bytes)
+    who = client_info(request)
+    await svc.accounts.change_password(principal.user_id, body.get("current_password"),
+                                       body.get("new_password"), who)
+    await svc.directory.revoke_all(principal.user_id, who, except_id=principal.session_id)
+    return Response(status_code=204, headers=NO_STORE)

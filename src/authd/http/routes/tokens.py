@@ -1,0 +1,77 @@
+"""The OAuth 2.0 endpoints: token (RFC 6749), revoke (RFC 7009), introspect (RFC 7662)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authd.core.clients import Client
+from authd.errors import InvalidCredentials, InvalidGrant, InvalidRequest, UnsupportedGrantType
+from authd.http.auth import services
+from authd.http.requests import basic_credentials, client_info, read_params
+from authd.http.responses import NO_STORE, json_response
+from authd.wiring import Services
+
+
+def _client(request: Request, params: dict[str, str], svc: Services, *,
+            confidential_only: bool = False) -> Client:
+    basic = basic_credentials(request)
+    if basic is not None and ("client_secret" in params):
+        raise InvalidRequest("use one client authentication method")
+    client_id: str | None
+    secret: str | None
+    if basic is not None:
+        client_id, secret = basic
+        if params.get("client_id", client_id) != client_id:
+            raise InvalidRequest("client_id does not match the authenticated client")
+    else:
+        client_id, secret = params.get("client_id"), params.get("client_secret")
+    return svc.clients.authenticate(client_id, secret, confidential_only=confidential_only)
+
+
+def _required(params: dict[str, str], name: str) -> str:
+    value = params.get(name)
+    if not value:
+        raise InvalidRequest(f"missing parameter: {name}")
+    return value
+
+
+async def token(request: Request) -> Response:
+    svc = services(request)
+    params = await read_params(request, svc.settings.max_body_bytes)
+    grant = _required(params, "grant_type")
+    client = _client(request, params, svc)
+    who = client_info(request)
+    if grant == "password":
+        username, password = _required(params, "username"), _required(params, "password")
+        scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
+        audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
+        try:
+            user = await svc.accounts.authenticate(username, password, who)
+        except InvalidCredentials:
+            raise InvalidGrant("wrong email or password") from None
+        pair = await svc.tokens.start_family(user, client.id, scope, audience, who)
+    elif grant == "refresh_token":
+        pair = await svc.tokens.refresh(_required(params, "refresh_token"), client.id,
+                                        params.get("scope"), who)
+    elif grant == "authorization_code" and svc.social is not None:
+        pair = await svc.social.exchange_code(_required(params, "code"), client.id, who)
+    else:
+        raise UnsupportedGrantType()
+    return json_response(pair.as_response(), headers=NO_STORE)
+
+
+async def revoke(request: Request) -> Response:
+    svc = services(request)
+    params = await read_params(request, svc.settings.max_body_bytes)
+    client = _client(request, params, svc)
+    await svc.tokens.revoke_token(_required(params, "token"), params.get("token_type_hint"),
+                                  client.id, client_info(request))
+    return Response(status_code=200, headers=NO_STORE)
+
+
+async def introspect(request: Request) -> Response:
+    svc = services(request)
+    params = await read_params(request, svc.settings.max_body_bytes)
+    _client(request, params, svc, confidential_only=True)
+    return json_response(await svc.tokens.introspect(_required(params, "token")), headers=NO_STORE)

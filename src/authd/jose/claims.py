@@ -1,0 +1,76 @@
+"""JWT claim checks (RFC 7519 section 4.1, RFC 9068 section 4), with time passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from authd.jose.errors import (
+    ExpiredToken,
+    InvalidAudience,
+    InvalidClaim,
+    InvalidIssuer,
+    InvalidType,
+    MissingClaim,
+    NotYetValid,
+)
+
+
+def validate_claims(claims: Mapping[str, Any], *, issuer: str | None,
+                    audience: str | Collection[str] | None, now: float, leeway: float = 0.0,
+                    required: Collection[str] = ("exp",)) -> None:
+    """Raise the matching InvalidToken subclass for the first claim that fails.
+
+    ``audience=None`` skips the audience check; only callers that check the
+    audience themselves (e.g. an id_token's ``azp`` rules) may pass it.
+    """
+    for name in required:
+        if name not in claims:
+            raise MissingClaim(f"missing claim: {name}")
+    exp = _number(claims, "exp")
+    if exp is not None and now >= exp + leeway:
+        raise ExpiredToken()
+    nbf = _number(claims, "nbf")
+    if nbf is not None and now + leeway < nbf:
+        raise NotYetValid()
+    iat = _number(claims, "iat")
+    if iat is not None and iat > now + leeway:
+        raise NotYetValid("issued in the future")
+    if issuer is not None and claims.get("iss") != issuer:
+        raise InvalidIssuer()
+    if audience is not None:
+        _check_audience(claims.get("aud"), audience)
+
+
+def _number(claims: Mapping[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidClaim(f"{name} must be a number")
+    return float(value)
+
+
+def _check_audience(aud: object, expected: str | Collection[str]) -> None:
+    accepted = {expected} if isinstance(expected, str) else expected
+    if isinstance(aud, str):
+        if aud in accepted:
+            return
+    elif isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+        if any(a in accepted for a in aud):
+            return
+    elif aud is not None:
+        raise InvalidClaim("aud must be a string or an array of strings")
+    raise InvalidAudience()
+
+
+def check_type(header: Mapping[str, Any], expected: str) -> None:
+    """RFC 7515 4.1.9 / RFC 9068: compare typ case-insensitively, "application/" optional."""
+    typ = header.get("typ")
+    if not isinstance(typ, str) or _media(typ) != _media(expected):
+        raise InvalidType()
+
+
+def _media(value: str) -> str:
+    lowered = value.lower()
+    return lowered[len("application/"):] if lowered.startswith("application/") else lowered

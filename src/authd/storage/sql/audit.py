@@ -1,0 +1,31 @@
+"""The audit trail of security events, queryable by admins (``authd audit``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select
+
+from authd.core.models import AuditEvent
+from authd.storage.sql._base import SqlRepository
+from authd.storage.sql.tables import audit_events as t
+
+
+class SqlAudit(SqlRepository):
+    async def record(self, event: AuditEvent) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(t).values(
+                at=event.at, event=event.event, user_id=event.user_id, ip=event.ip,
+                detail=event.detail,
+            ))
+
+    async def list_events(self, *, user_id: str | None, event: str | None, limit: int
+                          ) -> Sequence[AuditEvent]:
+        query = select(t.c.at, t.c.event, t.c.user_id, t.c.ip, t.c.detail)
+        if user_id is not None:
+            query = query.where(t.c.user_id == user_id)
+        if event is not None:
+            query = query.where(t.c.event == event)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(t.c.seq.desc()).limit(limit))).all()
+        return [AuditEvent(r.at, r.event, r.user_id, r.ip, r.detail) for r in rows]

@@ -1,0 +1,56 @@
+"""Refresh-token families: one row per login chain, advanced by compare-and-set."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select, update
+
+from authd.core.models import RefreshFamily
+from authd.storage.sql._base import SqlRepository, to_model
+from authd.storage.sql.tables import refresh_families as t
+
+
+class SqlFamilies(SqlRepository):
+    async def create_family(self, family: RefreshFamily) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(t).values(**{c.name: getattr(family, c.name) for c in t.c}))
+
+    async def get_family(self, family_id: str) -> RefreshFamily | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(t).where(t.c.id == family_id))).first()
+        return to_model(RefreshFamily, row) if row else None
+
+    async def advance_generation(self, family_id: str, expected: int, now: float,
+                                 idle_expires_at: float) -> bool:
+        # The WHERE clause is the whole concurrency story: of N concurrent
+        # refreshes of one token exactly one matches, the rest see 0 rows.
+        statement = (
+            update(t)
+            .where(t.c.id == family_id, t.c.generation == expected, t.c.revoked_at.is_(None))
+            .values(generation=expected + 1, rotated_at=now, last_used_at=now,
+                    idle_expires_at=idle_expires_at)
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(statement)
+        return result.rowcount == 1
+
+    async def revoke_family(self, family_id: str, now: float, reason: str) -> bool:
+        statement = (
+            update(t).where(t.c.id == family_id, t.c.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(statement)
+        return result.rowcount == 1
+
+    async def list_families(self, user_id: str, now: float) -> Sequence[RefreshFamily]:
+        query = (
+            select(t)
+            .where(t.c.user_id == user_id, t.c.revoked_at.is_(None),
+                   t.c.idle_expires_at > now, t.c.absolute_expires_at > now)
+            .order_by(t.c.created_at)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [to_model(RefreshFamily, row) for row in rows]

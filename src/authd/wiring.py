@@ -1,0 +1,112 @@
+"""Builds the object graph once from the settings: storage adapters into core services.
+
+The HTTP app and the CLI both start here, so they can never disagree on how
+authd is put together. Background loops (revocation sync, key reload) are
+started and stopped by the owner of the returned ``Services``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from authd.clock import Clock, SystemClock
+from authd.config import Settings
+from authd.core.accounts import Accounts
+from authd.core.audit import Auditor
+from authd.core.clients import ClientRegistry
+from authd.core.directory import SessionDirectory
+from authd.core.keys import KeyManager
+from authd.core.passwords import PasswordHasher
+from authd.core.ratelimit import BruteForceGuard
+from authd.core.revocation import Revocations
+from authd.core.secrets import ServerSecrets, load_root_secret
+from authd.core.sessions import CookieSessionService
+from authd.core.tokens import TokenService
+from authd.storage.ratelimit_memory import MemoryRateLimitStore
+from authd.storage.sql import SqlStore, create_engine, migrate
+
+log = logging.getLogger("authd")
+KEY_RELOAD_INTERVAL = 30.0
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    store: SqlStore
+    secrets: ServerSecrets
+    hasher: PasswordHasher
+    keys: KeyManager
+    revocations: Revocations
+    accounts: Accounts
+    tokens: TokenService
+    auditor: Auditor
+    guard: BruteForceGuard
+    clients: ClientRegistry
+    directory: SessionDirectory
+    cookie_sessions: CookieSessionService
+    social: Any = None  # social-login service, when providers are configured
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start_background(self) -> None:
+        self._tasks.append(asyncio.create_task(self._every(
+            self.settings.revocation_poll_interval, self.revocations.sync, "revocation sync")))
+        self._tasks.append(asyncio.create_task(self._every(
+            KEY_RELOAD_INTERVAL, self.keys.reload, "key reload")))
+
+    async def _every(self, interval: float, action: object, what: str) -> None:
+        assert callable(action)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await action()
+            except Exception:  # keep serving with the last known state
+                log.warning("%s failed; will retry", what, exc_info=True)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        self.hasher.close()
+        await self.store.engine.dispose()
+
+
+async def build_services(settings: Settings, clock: Clock | None = None, *,
+                         run_migrations: bool = True) -> Services:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.sqlalchemy_url)
+    if run_migrations:
+        await migrate(engine)
+    store = SqlStore.over(engine, clock)
+    root = load_root_secret(
+        settings.key_encryption_key.get_secret_value() if settings.key_encryption_key else None,
+        settings.data_dir)
+    secrets = ServerSecrets.from_root(root)
+    auditor = Auditor(store.audit, clock)
+    hasher = PasswordHasher(memory_kib=settings.argon2_memory_kib,
+                            time_cost=settings.argon2_time_cost,
+                            parallelism=settings.argon2_parallelism,
+                            workers=settings.hash_workers)
+    guard = BruteForceGuard(MemoryRateLimitStore(), settings.rate_limits, clock)
+    keys = KeyManager(store.keys, secrets, settings.signing_alg, settings.access_token_ttl,
+                      KEY_RELOAD_INTERVAL, auditor, clock)
+    await keys.start()
+    revocations = Revocations(store.revocations, clock)
+    await revocations.sync()
+    accounts = Accounts(store.users, hasher, guard, auditor, clock)
+    tokens = TokenService(settings, store.families, store.users, keys, revocations,
+                          secrets.refresh_mac, auditor, clock)
+    directory = SessionDirectory(store.families, store.sessions, tokens, auditor, clock)
+    return Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
+                    keys=keys, revocations=revocations, accounts=accounts, tokens=tokens,
+                    auditor=auditor, guard=guard, clients=ClientRegistry(settings),
+                    directory=directory,
+                    cookie_sessions=CookieSessionService(store.sessions, store.users, settings,
+                                                         auditor, clock))

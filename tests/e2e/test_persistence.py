@@ -1,0 +1,73 @@
+"""Users, keys and refresh families survive restarts; acknowledged sign-ups survive kill -9."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+
+import httpx
+import pytest
+
+from tests.conftest import drop_pg_database
+from tests.e2e.conftest import PASSWORD, bearer, login, new_email, refresh, sign_up, start_server
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_state_survives_a_restart(tmp_path, backend: str) -> None:
+    """After a restart the same keys verify old tokens, users log in, refresh tokens work."""
+    srv, url = start_server(tmp_path, backend)
+    try:
+        with srv.client() as http:
+            email = sign_up(http)
+            tokens = login(http, email)
+            jwks = http.get("/.well-known/jwks.json").json()
+        srv.restart()
+        with srv.client() as http:
+            assert http.get("/.well-known/jwks.json").json() == jwks
+            assert http.get("/v1/userinfo", headers=bearer(tokens["access_token"])).status_code == 200
+            assert refresh(http, tokens["refresh_token"]).status_code == 200
+            login(http, email)
+    finally:
+        srv.stop()
+        if url:
+            drop_pg_database(url)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_kill_9_loses_no_acknowledged_sign_up(tmp_path, backend: str) -> None:
+    """Every sign-up answered 201 before a SIGKILL can log in after the restart."""
+    srv, url = start_server(tmp_path, backend)
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def sign_up_until_killed(_: int) -> None:
+        with httpx.Client(base_url=srv.url, timeout=10) as http:
+            while not stop.is_set():
+                email = new_email()
+                try:
+                    response = http.post("/v1/users", json={"email": email, "password": PASSWORD})
+                except httpx.HTTPError:
+                    return
+                if response.status_code == 201:
+                    with lock:
+                        acknowledged.append(email)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [pool.submit(sign_up_until_killed, i) for i in range(4)]
+            while len(acknowledged) < 20:
+                stop.wait(0.05)
+            srv.kill9()
+            stop.set()
+            for future in futures:
+                future.result()
+        srv.start()
+        with srv.client() as http:
+            for email in acknowledged:
+                response = http.post("/v1/token", data={"grant_type": "password",
+                                                        "username": email, "password": PASSWORD})
+                assert response.status_code == 200, email
+    finally:
+        srv.stop()
+        if url:
+            drop_pg_database(url)
