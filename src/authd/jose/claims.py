@@ -56,7 +56,9 @@ def _check_audience(aud: object, expected: str | Collection[str]) -> None:
     if isinstance(aud, str):
         if aud in accepted:
             return
-    elif isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+    elif isinstance(aud, list):
+        if not all(isinstance(a, str) for a in aud):
+            raise InvalidClaim("aud must be a string or an array of strings")
         if any(a in accepted for a in aud):
             return
     elif aud is not None:

@@ -286,6 +286,9 @@ def key_from_jwk(jwk: Mapping[str, Any], *, default_alg: str | None = None,
     use = jwk.get("use")
     if use is not None and use != "sig":
         raise InvalidKey("not a signing key")
+    ops = jwk.get("key_ops")
+    if ops is not None and (not isinstance(ops, list) or not {"sign", "verify"} & set(ops)):
+        raise InvalidKey("key_ops does not allow signatures")
     kid = jwk.get("kid")
     if kid is not None and (not isinstance(kid, str) or not kid or len(kid) > 256):
         raise InvalidKey("bad kid")
