@@ -27,28 +27,25 @@ def validate_claims(claims: Mapping[str, Any], *, issuer: str | None,
     for name in required:
         if name not in claims:
             raise MissingClaim(f"missing claim: {name}")
-    exp = _number(claims, "exp")
-    if exp is not None and now >= exp + leeway:
+    get = claims.get
+    exp, nbf, iat = get("exp"), get("nbf"), get("iat")
+    if exp is not None and now >= _number(exp, "exp") + leeway:
         raise ExpiredToken()
-    nbf = _number(claims, "nbf")
-    if nbf is not None and now + leeway < nbf:
+    if nbf is not None and now + leeway < _number(nbf, "nbf"):
         raise NotYetValid()
-    iat = _number(claims, "iat")
-    if iat is not None and iat > now + leeway:
+    if iat is not None and _number(iat, "iat") > now + leeway:
         raise NotYetValid("issued in the future")
-    if issuer is not None and claims.get("iss") != issuer:
+    if issuer is not None and get("iss") != issuer:
         raise InvalidIssuer()
     if audience is not None:
-        _check_audience(claims.get("aud"), audience)
+        _check_audience(get("aud"), audience)
 
 
-def _number(claims: Mapping[str, Any], name: str) -> float | None:
-    value = claims.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidClaim(f"{name} must be a number")
-    return float(value)
+def _number(value: object, name: str) -> float:
+    # type() rather than isinstance(): JSON true/false must not pass as 1/0.
+    if type(value) is int or type(value) is float:
+        return value
+    raise InvalidClaim(f"{name} must be a number")
 
 
 def _check_audience(aud: object, expected: str | Collection[str]) -> None:
@@ -69,6 +66,8 @@ def _check_audience(aud: object, expected: str | Collection[str]) -> None:
 def check_type(header: Mapping[str, Any], expected: str) -> None:
     """RFC 7515 4.1.9 / RFC 9068: compare typ case-insensitively, "application/" optional."""
     typ = header.get("typ")
+    if typ == expected:
+        return
     if not isinstance(typ, str) or _media(typ) != _media(expected):
         raise InvalidType()
 

@@ -35,7 +35,7 @@ _EC_ORDER = {
                  "51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409", 16),
 }
 RSA_ALGS = {"RS256": hashes.SHA256(), "PS256": hashes.SHA256()}
-HMAC_ALGS = {"HS256": hashlib.sha256}
+HMAC_ALGS = {"HS256": "sha256"}
 SUPPORTED_ALGS = frozenset({"ES256", "ES384", "ES512", "EdDSA", *RSA_ALGS, *HMAC_ALGS})
 MIN_RSA_BITS = 2048
 MIN_HMAC_BYTES = 32
@@ -243,10 +243,10 @@ class OctKey(Key):
         self.kid = kid or self.thumbprint()
 
     def sign(self, signing_input: bytes) -> bytes:
-        return hmac.new(self._secret, signing_input, self._digest).digest()
+        return hmac.digest(self._secret, signing_input, self._digest)
 
     def verify(self, signing_input: bytes, signature: bytes) -> None:
-        expected = hmac.new(self._secret, signing_input, self._digest).digest()
+        expected = hmac.digest(self._secret, signing_input, self._digest)
         if not hmac.compare_digest(expected, signature):
             raise BadSignature()
 

@@ -42,7 +42,9 @@ def _b64(data: bytes) -> bytes:
 def decode_jws(token: str | bytes, keys: KeySet, *, max_size: int = DEFAULT_MAX_SIZE
                ) -> tuple[dict[str, Any], bytes]:
     """The verified header and payload; an InvalidToken subclass otherwise."""
-    raw = _as_bytes(token, max_size)
+    if len(token) > max_size:
+        raise TokenTooLarge()
+    raw = token.encode("ascii") if type(token) is str and token.isascii() else _as_bytes(token)
     parts = raw.split(b".")
     if len(parts) != 3:
         raise MalformedToken("a JWS has three segments")
@@ -60,9 +62,7 @@ def decode_jws(token: str | bytes, keys: KeySet, *, max_size: int = DEFAULT_MAX_
     return header, payload
 
 
-def _as_bytes(token: str | bytes, max_size: int) -> bytes:
-    if len(token) > max_size:
-        raise TokenTooLarge()
+def _as_bytes(token: str | bytes) -> bytes:
     if isinstance(token, str):
         if not token.isascii():
             raise MalformedToken("tokens are ASCII")
