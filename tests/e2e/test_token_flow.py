@@ -268,3 +268,35 @@ def test_health_and_readiness(http: httpx.Client) -> None:
     assert http.get("/healthz").status_code == 200
     ready = http.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+
+
+def test_confidential_client_introspects_access_and_refresh_tokens(tmp_path) -> None:
+    """A registered client (client_secret_basic or _post) introspects; wrong secrets are 401."""
+    from authd.core.clients import new_client_secret
+    from tests.e2e.conftest import start_server
+
+    secret, hashed = new_client_secret()
+    srv, _ = start_server(tmp_path, "sqlite", {"AUTHD_CLIENTS": f'{{"api": {{"secret_hash": "{hashed}"}}}}'})
+    try:
+        with srv.client() as http:
+            tokens = login(http, sign_up(http))
+            basic = http.post("/v1/introspect", data={"token": tokens["access_token"]},
+                              auth=("api", secret))
+            assert basic.status_code == 200
+            body = basic.json()
+            assert body["active"] is True and body["sub"] == _claims(tokens["access_token"])["sub"]
+            assert body["client_id"] == "authd"
+            post = http.post("/v1/introspect", data={"token": tokens["refresh_token"],
+                                                     "client_id": "api", "client_secret": secret})
+            assert post.json()["active"] is True and post.json()["token_type"] == "refresh_token"
+            assert http.post("/v1/introspect", data={"token": "garbage"},
+                             auth=("api", secret)).json() == {"active": False}
+            wrong = http.post("/v1/introspect", data={"token": tokens["access_token"]},
+                              auth=("api", "not-the-secret"))
+            assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Basic")
+            http.post("/v1/revoke", data={"token": tokens["refresh_token"]})
+            after = http.post("/v1/introspect", data={"token": tokens["access_token"]},
+                              auth=("api", secret))
+            assert after.json() == {"active": False}
+    finally:
+        srv.stop()

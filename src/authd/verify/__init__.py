@@ -1,0 +1,48 @@
+"""authd.verify: verify authd access tokens in any Python API, statelessly.
+
+Needs only ``cryptography``, ``orjson`` and ``httpx`` (``pip install authd``,
+without the ``[server]`` extra). Every failure is an ``InvalidToken``
+subclass; revoked tokens are refused within one feed poll interval.
+"""
+
+from authd.jose.errors import (
+    BadSignature,
+    ExpiredToken,
+    InvalidAudience,
+    InvalidClaim,
+    InvalidIssuer,
+    InvalidToken,
+    InvalidType,
+    MalformedToken,
+    MissingClaim,
+    NotYetValid,
+    RevokedToken,
+    TokenTooLarge,
+    UnknownKey,
+    UnsupportedAlgorithm,
+)
+from authd.verify._verifier import Claims, TokenVerifier, VerifierConfigError
+from authd.verify.asgi import RequireTokenMiddleware, require_scope, require_token
+
+__all__ = [
+    "BadSignature",
+    "Claims",
+    "ExpiredToken",
+    "InvalidAudience",
+    "InvalidClaim",
+    "InvalidIssuer",
+    "InvalidToken",
+    "InvalidType",
+    "MalformedToken",
+    "MissingClaim",
+    "NotYetValid",
+    "RequireTokenMiddleware",
+    "RevokedToken",
+    "TokenTooLarge",
+    "TokenVerifier",
+    "UnknownKey",
+    "UnsupportedAlgorithm",
+    "VerifierConfigError",
+    "require_scope",
+    "require_token",
+]

@@ -1,0 +1,112 @@
+"""Follows authd's revocation feed so that ``verify`` can refuse revoked tokens locally.
+
+The request path does a set lookup only; a background thread polls
+``GET /v1/revocations?since=<cursor>`` every ``poll_interval`` seconds. Entries
+are kept until the ``exp`` the feed gives (after which the token they name
+is refused as expired anyway). Memory is bounded: past ``max_entries`` the
+entries closest to expiry are dropped first. During a feed outage the last
+known set stays in force and ``stats()`` says since when it is stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from authd.verify._fetch import FetchError, get_json
+
+log = logging.getLogger("authd.verify")
+
+
+class RevocationFollower:
+    def __init__(self, url: str, *, poll_interval: float = 2.0, max_entries: int = 1_000_000,
+                 client: httpx.Client | None = None) -> None:
+        self.url = url
+        self.poll_interval = poll_interval
+        self.max_entries = max_entries
+        self._client = client or httpx.Client()
+        self._owns_client = client is None
+        self._jti: dict[str, float] = {}
+        self._sid: dict[str, float] = {}
+        self.cursor: str | None = None
+        self.polls = 0
+        self.failures = 0
+        self.last_ok: float | None = None
+        self.stale_since: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def is_revoked(self, jti: object, sid: object) -> bool:
+        return (jti in self._jti) or (sid in self._sid)
+
+    def start(self) -> None:
+        """Poll once now (so the first verification already knows the set), then in the background."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self.poll_once()
+            self._thread = threading.Thread(target=self._run, name="authd-revocations",
+                                            daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_interval):
+            self.poll_once()
+
+    def poll_once(self) -> None:
+        params = {"since": self.cursor} if self.cursor else None
+        try:
+            page = get_json(self._client, self.url, params).body
+            entries, cursor = page["revoked"], page["cursor"]
+            if not isinstance(entries, list) or not isinstance(cursor, str):
+                raise FetchError("unexpected feed shape")
+        except (FetchError, KeyError) as exc:
+            self.failures += 1
+            if self.stale_since is None:
+                self.stale_since = time.time()
+                log.warning("revocation feed unavailable; keeping the last known set: %s", exc)
+            return
+        self._apply(entries)
+        self.cursor = cursor
+        self.polls += 1
+        self.last_ok = time.time()
+        self.stale_since = None
+
+    def _apply(self, entries: list[Any]) -> None:
+        now = time.time()
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("exp"), int | float):
+                continue
+            if isinstance(entry.get("jti"), str):
+                self._jti[entry["jti"]] = float(entry["exp"])
+            elif isinstance(entry.get("sid"), str):
+                self._sid[entry["sid"]] = float(entry["exp"])
+        self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        for table in (self._jti, self._sid):
+            for value in [v for v, exp in table.items() if exp <= now]:
+                del table[value]
+        excess = len(self._jti) + len(self._sid) - self.max_entries
+        if excess > 0:  # drop the entries that would expire soonest
+            merged = sorted([(exp, "j", v) for v, exp in self._jti.items()] +
+                            [(exp, "s", v) for v, exp in self._sid.items()])[:excess]
+            for _, kind, value in merged:
+                (self._jti if kind == "j" else self._sid).pop(value, None)
+
+    def stats(self) -> dict[str, Any]:
+        return {"url": self.url, "cursor": self.cursor, "entries": len(self._jti) + len(self._sid),
+                "polls": self.polls, "failures": self.failures, "last_ok": self.last_ok,
+                "stale_since": self.stale_since}
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._owns_client:
+            self._client.close()

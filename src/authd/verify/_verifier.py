@@ -1,0 +1,230 @@
+"""TokenVerifier: verifies authd access tokens with public keys and no call per request."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+import httpx
+
+from authd.jose import JoseError, KeySet, RevokedToken, UnknownKey, decode_jwt
+from authd.verify._fetch import FetchError, get_json, get_json_async
+from authd.verify._jwks import JwksState, monotonic
+from authd.verify._revocations import RevocationFollower
+
+ACCESS_TOKEN_TYP = "at+jwt"
+Claims = dict[str, Any]
+
+
+class VerifierConfigError(Exception):
+    """The verifier cannot find its keys (bad issuer, discovery or JWKS)."""
+
+
+class TokenVerifier:
+    """Verify authd access tokens: signature, iss, aud, exp/nbf/iat, typ, and revocation.
+
+    Build it from the issuer (discovery), a JWKS URL, or a static JWKS::
+
+        v = TokenVerifier(issuer="https://auth.example", audience="my-api")
+        claims = v.verify(token)              # raises an InvalidToken subclass
+        claims = await v.verify_async(token)
+    """
+
+    def __init__(self, *, issuer: str, audience: str | Collection[str],
+                 jwks_url: str | None = None, jwks: Mapping[str, Any] | None = None,
+                 revocations_url: str | None = None, follow_revocations: bool = True,
+                 leeway: float = 10.0, algorithms: Collection[str] | None = None,
+                 jwks_min_refresh_interval: float = 10.0, jwks_min_ttl: float = 60.0,
+                 jwks_max_ttl: float = 3600.0, poll_interval: float = 2.0,
+                 default_alg: str | None = "RS256", http_client: httpx.Client | None = None,
+                 async_http_client: httpx.AsyncClient | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.issuer = issuer.rstrip("/")
+        self.audience = audience if isinstance(audience, str) else frozenset(audience)
+        self.leeway = leeway
+        self._clock = clock
+        self._default_alg = default_alg
+        self._jwks_url = jwks_url
+        self._revocations_url = revocations_url
+        self._follow = follow_revocations
+        self._discovered = jwks is not None or jwks_url is not None
+        self._state = JwksState(min_ttl=jwks_min_ttl, max_ttl=jwks_max_ttl,
+                                min_refresh_interval=jwks_min_refresh_interval,
+                                _algorithms=frozenset(algorithms) if algorithms else None)
+        self._static = jwks is not None
+        if jwks is not None:
+            self._state.succeeded(dict(jwks), None, monotonic(), default_alg)
+            self._state.fresh_until = float("inf")
+        self._client = http_client or httpx.Client()
+        self._owns_client = http_client is None
+        self._async_client = async_http_client
+        self._poll_interval = poll_interval
+        self._follower: RevocationFollower | None = None
+        self._lock = threading.Lock()
+        self._async_fetch: asyncio.Task[None] | None = None
+
+    # -- public API ---------------------------------------------------------
+
+    def verify(self, token: str | bytes) -> Claims:
+        """The token's claims, or an InvalidToken subclass saying why not."""
+        self._prepare_sync()
+        try:
+            claims = self._decode(token)
+        except UnknownKey:
+            if not self._refresh_sync(for_unknown_kid=True):
+                raise
+            claims = self._decode(token)
+        return self._not_revoked(claims)
+
+    async def verify_async(self, token: str | bytes) -> Claims:
+        """As ``verify``; fetches happen without blocking the event loop."""
+        if self._needs_setup() or self._state.needs_fetch(monotonic()):
+            await self._refresh_async()
+        try:
+            claims = self._decode(token)
+        except UnknownKey:
+            if not await self._refresh_async(for_unknown_kid=True):
+                raise
+            claims = self._decode(token)
+        return self._not_revoked(claims)
+
+    def start(self) -> None:
+        """Fetch keys and start following revocations now rather than on first use."""
+        self._prepare_sync()
+
+    def stats(self) -> dict[str, Any]:
+        s = self._state
+        return {
+            "jwks": {"url": self._jwks_url, "keys": len(s.keys) if s.keys else 0,
+                     "fetches": s.fetches, "failures": s.failures, "last_error": s.last_error,
+                     "stale_since": s.stale_since},
+            "revocations": self._follower.stats() if self._follower else None,
+        }
+
+    def close(self) -> None:
+        if self._follower is not None:
+            self._follower.close()
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> TokenVerifier:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------
+
+    def _decode(self, token: str | bytes) -> Claims:
+        keys = self._state.keys
+        if keys is None:
+            raise UnknownKey("no keys available from the issuer")
+        return decode_jwt(token, keys, issuer=self.issuer, audience=self.audience,
+                          now=self._clock(), leeway=self.leeway, typ=ACCESS_TOKEN_TYP,
+                          required=("exp", "iat", "iss", "sub"))
+
+    def _not_revoked(self, claims: Claims) -> Claims:
+        follower = self._follower
+        if follower is not None and follower.is_revoked(claims.get("jti"), claims.get("sid")):
+            raise RevokedToken()
+        return claims
+
+    def _needs_setup(self) -> bool:
+        return not self._discovered or (self._follow and self._follower is None
+                                        and self._revocations_url is not None)
+
+    def _prepare_sync(self) -> None:
+        if self._needs_setup():
+            with self._lock:
+                if not self._discovered:
+                    self._discover(get_json(self._client, self._discovery_url()).body)
+                self._start_follower()
+        if not self._static and self._state.needs_fetch(monotonic()):
+            self._refresh_sync()
+
+    def _discovery_url(self) -> str:
+        return f"{self.issuer}/.well-known/openid-configuration"
+
+    def _discover(self, document: dict[str, Any]) -> None:
+        if document.get("issuer") != self.issuer:
+            raise VerifierConfigError("discovery document names another issuer")
+        jwks_uri = document.get("jwks_uri")
+        if not isinstance(jwks_uri, str):
+            raise VerifierConfigError("discovery document has no jwks_uri")
+        self._jwks_url = jwks_uri
+        feed = document.get("authd_revocations_endpoint")
+        if self._revocations_url is None and isinstance(feed, str):
+            self._revocations_url = feed
+        self._discovered = True
+
+    def _start_follower(self) -> None:
+        if self._follow and self._revocations_url and self._follower is None:
+            follower = RevocationFollower(self._revocations_url, poll_interval=self._poll_interval,
+                                          client=self._client)
+            follower.start()
+            self._follower = follower
+
+    def _refresh_sync(self, for_unknown_kid: bool = False) -> bool:
+        """Fetch the JWKS unless someone just did; True if the key set changed."""
+        if self._static or self._jwks_url is None:
+            return False
+        seen = self._state.generation
+        with self._lock:  # single flight: waiters see the generation move and do not refetch
+            if self._state.generation != seen:
+                return True
+            now = monotonic()
+            allowed = (self._state.may_refetch_for_unknown_kid(now) if for_unknown_kid
+                       else self._state.needs_fetch(now))
+            if not allowed:
+                return False
+            self._state.started(now)
+            try:
+                fetched = get_json(self._client, self._jwks_url)
+                self._state.succeeded(fetched.body, fetched.max_age, monotonic(), self._default_alg)
+            except (FetchError, JoseError, ValueError) as exc:
+                self._state.failed(str(exc), monotonic())
+                return False
+            return True
+
+    async def _refresh_async(self, for_unknown_kid: bool = False) -> bool:
+        if self._needs_setup():
+            await asyncio.to_thread(self._prepare_setup_only)
+        if self._static or self._jwks_url is None:
+            return False
+        seen = self._state.generation
+        task = self._async_fetch
+        if task is None or task.done():
+            now = monotonic()
+            allowed = (self._state.may_refetch_for_unknown_kid(now) if for_unknown_kid
+                       else self._state.needs_fetch(now))
+            if not allowed:
+                return False
+            self._state.started(now)
+            task = self._async_fetch = asyncio.ensure_future(self._fetch_async())
+        await asyncio.shield(task)  # concurrent misses share this one fetch
+        return self._state.generation != seen
+
+    def _prepare_setup_only(self) -> None:
+        with self._lock:
+            if not self._discovered:
+                self._discover(get_json(self._client, self._discovery_url()).body)
+            self._start_follower()
+
+    async def _fetch_async(self) -> None:
+        assert self._jwks_url is not None
+        try:
+            if self._async_client is not None:
+                fetched = await get_json_async(self._async_client, self._jwks_url)
+            else:
+                fetched = await asyncio.to_thread(get_json, self._client, self._jwks_url)
+            self._state.succeeded(fetched.body, fetched.max_age, monotonic(), self._default_alg)
+        except (FetchError, JoseError, ValueError) as exc:
+            self._state.failed(str(exc), monotonic())
+
+
+def static_keys(jwks: Mapping[str, Any]) -> KeySet:
+    """The key set of a JWKS document, as the verifier would use it."""
+    return KeySet.from_jwks(jwks)
