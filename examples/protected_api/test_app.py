@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
+from tests.e2e.conftest import login, sign_up, start_server
+from tests.serverproc import AuthdServer
 
 from authd.verify import TokenVerifier
 from examples.protected_api.app import create_app
-from tests.e2e.conftest import login, sign_up, start_server
-from tests.serverproc import AuthdServer
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ class FakeIssuer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 path = urlsplit(self.path)
                 if not fake.up:
                     self._send(503, {"error": "down"})
