@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     database_url: str | None = None
     redis_url: str | None = None
+    redis_key_prefix: str = Field("authd:", min_length=1, max_length=64)
 
     access_token_ttl: int = Field(300, ge=10, le=DAY)
     refresh_reuse_grace: int = Field(10, ge=0, le=300)

@@ -21,12 +21,15 @@ from authd.core.clients import ClientRegistry
 from authd.core.directory import SessionDirectory
 from authd.core.keys import KeyManager
 from authd.core.passwords import PasswordHasher
+from authd.core.ports import CookieSessionStore
 from authd.core.ratelimit import BruteForceGuard
 from authd.core.revocation import Revocations
 from authd.core.secrets import ServerSecrets, load_root_secret
 from authd.core.sessions import CookieSessionService
 from authd.core.tokens import TokenService
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
+from authd.storage.redis.client import create_redis
+from authd.storage.redis.sessions import RedisCookieSessions
 from authd.storage.sql import SqlStore, create_engine, migrate
 
 log = logging.getLogger("authd")
@@ -50,6 +53,7 @@ class Services:
     directory: SessionDirectory
     cookie_sessions: CookieSessionService
     social: Any = None  # social-login service, when providers are configured
+    redis: Any = None  # redis.asyncio.Redis when redis_url is set
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_background(self) -> None:
@@ -75,6 +79,8 @@ class Services:
                 await task
         self._tasks.clear()
         self.hasher.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.store.engine.dispose()
 
 
@@ -103,10 +109,15 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
     accounts = Accounts(store.users, hasher, guard, auditor, clock)
     tokens = TokenService(settings, store.families, store.users, keys, revocations,
                           secrets.refresh_mac, auditor, clock)
-    directory = SessionDirectory(store.families, store.sessions, tokens, auditor, clock)
+    redis = create_redis(settings.redis_url) if settings.redis_url else None
+    cookie_store: CookieSessionStore = (
+        RedisCookieSessions(redis, settings.redis_key_prefix) if redis is not None
+        else store.sessions)
+    directory = SessionDirectory(store.families, cookie_store, tokens, auditor, clock)
     return Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
                     keys=keys, revocations=revocations, accounts=accounts, tokens=tokens,
                     auditor=auditor, guard=guard, clients=ClientRegistry(settings),
                     directory=directory,
-                    cookie_sessions=CookieSessionService(store.sessions, store.users, settings,
-                                                         auditor, clock))
+                    cookie_sessions=CookieSessionService(cookie_store, store.users, settings,
+                                                         secrets.csrf_mac, auditor, clock),
+                    redis=redis)

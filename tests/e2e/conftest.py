@@ -23,8 +23,15 @@ RELAXED_LIMITS = {"AUTHD_RATE_LIMITS__IP_FAILURES": "100000",
 
 def start_server(tmp: Path, backend: str, env: dict[str, str] | None = None
                  ) -> tuple[AuthdServer, str | None]:
-    url = make_pg_database() if backend == "postgres" else None
-    server = AuthdServer(tmp, database_url=url, env={**RELAXED_LIMITS, **(env or {})})
+    """backend: "sqlite", "postgres", or "redis" (PostgreSQL + Redis, the scale-out set-up)."""
+    url = make_pg_database() if backend in ("postgres", "redis") else None
+    extra = dict(RELAXED_LIMITS)
+    if backend == "redis":
+        from tests.conftest import REDIS_URL, require_service
+        require_service("Redis", "127.0.0.1", 6379)
+        extra.update(AUTHD_REDIS_URL=REDIS_URL,
+                     AUTHD_REDIS_KEY_PREFIX=f"authd-test:{secrets.token_hex(4)}:")
+    server = AuthdServer(tmp, database_url=url, env={**extra, **(env or {})})
     return server.start(), url
 
 

@@ -14,6 +14,18 @@ from tests.serverproc import AuthdServer
 COOKIE = "authd_session"
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres", "redis"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Cookie mode on every session store: SQL (SQLite, PostgreSQL) and Redis."""
+    from tests.conftest import drop_pg_database
+
+    srv, url = start_server(tmp_path_factory.mktemp(f"cookies-{request.param}"), request.param)
+    yield srv
+    srv.stop()
+    if url:
+        drop_pg_database(url)
+
+
 def cookie_login(server: AuthdServer, email: str, password: str = PASSWORD
                  ) -> tuple[httpx.Client, str]:
     """A browser-like client (cookie jar) logged in by POST /v1/session; returns its CSRF token."""
@@ -233,5 +245,23 @@ def test_cors_allow_list(tmp_path) -> None:
             allowed = http.post("/v1/session", json={"email": email, "password": PASSWORD},
                                 headers={"Origin": "https://app.example"})
             assert allowed.status_code == 200
+    finally:
+        srv.stop()
+
+
+def test_redis_down_is_503_and_never_a_pass(tmp_path) -> None:
+    """With the session store (Redis) down, cookie requests get 503, Bearer requests still work."""
+    srv, url = start_server(tmp_path, "sqlite", {"AUTHD_REDIS_URL": "redis://127.0.0.1:1/0"})
+    try:
+        with srv.client() as http:
+            email = sign_up(http)
+            tokens = login(http, email)
+            assert http.get("/v1/userinfo", headers=bearer(tokens["access_token"])).status_code == 200
+            response = http.post("/v1/session", json={"email": email, "password": PASSWORD})
+            assert response.status_code == 503
+            assert response.json()["error"] == "temporarily_unavailable"
+            assert with_cookie(srv, "GET", "/v1/userinfo", "A" * 43).status_code == 503
+            ready = http.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["checks"]["redis"] == "unavailable"
     finally:
         srv.stop()

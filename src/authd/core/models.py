@@ -58,10 +58,11 @@ class RefreshFamily:
 
 @dataclass(frozen=True, slots=True)
 class CookieSession:
+    """A cookie session; ``id`` is ``authd.core.sessions.session_id_for(token_hash)``."""
+
     id: str
     token_hash: bytes
     user_id: str
-    csrf_token: str
     created_at: float
     last_used_at: float
     idle_expires_at: float

@@ -27,12 +27,14 @@ class ServerSecrets:
 
     key_encryption: bytes
     refresh_mac: bytes
+    csrf_mac: bytes
 
     @classmethod
     def from_root(cls, root: bytes) -> ServerSecrets:
         return cls(
             key_encryption=_derive(root, b"authd key-encryption v1"),
             refresh_mac=_derive(root, b"authd refresh-token v1"),
+            csrf_mac=_derive(root, b"authd csrf-token v1"),
         )
 
     def seal(self, plaintext: bytes, associated: bytes) -> bytes:

@@ -1,7 +1,8 @@
 """Cookie sessions: the stateful half of authd.
 
 The cookie carries an opaque 256-bit id; the server stores only its SHA-256,
-so a database leak yields no usable cookie. Every login mints a fresh id (a
+so a database leak yields no usable cookie (nor a CSRF token: those are MACs
+of the session's hash under a server key). Every login mints a fresh id (a
 planted or pre-existing id is never adopted: no session fixation). Each
 session has its own CSRF token, required on unsafe requests the cookie
 authenticates. A read refreshes the idle deadline with at most one write per
@@ -11,20 +12,29 @@ session per minute, so that a normal request costs a lookup and no write.
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass
 
 from authd.clock import Clock
 from authd.config import Settings
 from authd.core import audit
 from authd.core.audit import Auditor
-from authd.core.ids import digest, new_id, new_secret
+from authd.core.ids import b64url, digest, new_secret
 from authd.core.models import ClientInfo, CookieSession, User
 from authd.core.ports import CookieSessionStore, UserStore
 from authd.errors import CsrfFailed, InvalidToken
 
 TOUCH_INTERVAL = 60.0
 MAX_COOKIE_LENGTH = 128
+
+
+def session_id_for(token_hash: bytes) -> str:
+    """The public id of a session: the first 128 bits of its cookie's SHA-256.
+
+    A handle its owner sees in the session list, useless for forging the
+    cookie (that would need a SHA-256 preimage), and one key fewer in Redis:
+    a store finds the record by id from the cookie's digest alone.
+    """
+    return b64url(token_hash[:16])
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +45,9 @@ class StartedSession:
 
 class CookieSessionService:
     def __init__(self, store: CookieSessionStore, users: UserStore, settings: Settings,
-                 auditor: Auditor, clock: Clock) -> None:
+                 csrf_key: bytes, auditor: Auditor, clock: Clock) -> None:
         self._store = store
+        self._csrf_key = csrf_key
         self._users = users
         self._idle = float(settings.session_idle_timeout)
         self._absolute = float(settings.session_absolute_lifetime)
@@ -46,9 +57,10 @@ class CookieSessionService:
     async def start(self, user: User, client: ClientInfo) -> StartedSession:
         now = self._clock.now()
         cookie_value = new_secret()
+        token_hash = digest(cookie_value)
         session = CookieSession(
-            id=new_id(), token_hash=digest(cookie_value), user_id=user.id,
-            csrf_token=secrets.token_urlsafe(32), created_at=now, last_used_at=now,
+            id=session_id_for(token_hash), token_hash=token_hash, user_id=user.id,
+            created_at=now, last_used_at=now,
             idle_expires_at=min(now + self._idle, now + self._absolute),
             absolute_expires_at=now + self._absolute,
             user_agent=client.user_agent, ip=client.ip,
@@ -78,7 +90,12 @@ class CookieSessionService:
                           session=session.id)
 
 
-def check_csrf(session: CookieSession, presented: str | None) -> None:
-    """The X-CSRF-Token header must equal the session's token (constant-time)."""
-    if not presented or not hmac.compare_digest(presented.encode(), session.csrf_token.encode()):
-        raise CsrfFailed()
+    def csrf_token(self, session: CookieSession) -> str:
+        """The session's CSRF token: a MAC of its hash, so no store has to keep it."""
+        return b64url(hmac.digest(self._csrf_key, session.token_hash, "sha256"))
+
+    def check_csrf(self, session: CookieSession, presented: str | None) -> None:
+        """The X-CSRF-Token header must equal the session's token (constant-time)."""
+        expected = self.csrf_token(session).encode()
+        if not presented or not hmac.compare_digest(presented.encode("utf-8", "replace"), expected):
+            raise CsrfFailed()

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 
 from authd.core.models import CookieSession
-from authd.core.sessions import check_csrf
 from authd.errors import CsrfFailed
 from authd.http.cookies import cookie_name
 from authd.http.requests import bearer_token
@@ -57,7 +56,7 @@ async def authenticate_cookie(request: Request, cookie: str) -> Principal:
     session, user = await svc.cookie_sessions.authenticate(cookie)
     if request.method not in SAFE_METHODS:
         check_origin(request, svc)
-        check_csrf(session, request.headers.get("x-csrf-token"))
+        svc.cookie_sessions.check_csrf(session, request.headers.get("x-csrf-token"))
     return Principal(user_id=user.id, session_id=session.id, kind="cookie",
                      scope=" ".join(svc.settings.default_scopes), cookie_session=session)
 

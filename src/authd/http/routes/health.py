@@ -26,6 +26,13 @@ async def readyz(request: Request) -> Response:
     except Exception:  # readiness reports, it does not crash
         log.warning("database not reachable", exc_info=True)
         checks["database"] = "unavailable"
+    if svc.redis is not None:
+        try:
+            await svc.redis.ping()
+            checks["redis"] = "ok"
+        except Exception:
+            log.warning("redis not reachable", exc_info=True)
+            checks["redis"] = "unavailable"
     ready = all(v == "ok" for v in checks.values())
     return json_response({"status": "ok" if ready else "unavailable", "checks": checks},
                          status=200 if ready else 503, headers={"Cache-Control": "no-store"})

@@ -34,7 +34,8 @@ async def login(request: Request) -> Response:
     user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
     started = await svc.cookie_sessions.start(user, who)
     response = json_response({"user": _user_json(user),
-                              "csrf_token": started.session.csrf_token}, headers=NO_STORE)
+                              "csrf_token": svc.cookie_sessions.csrf_token(started.session)},
+                             headers=NO_STORE)
     set_session_cookie(response, svc.settings, started.cookie_value)
     return response
 
@@ -46,7 +47,8 @@ async def current(request: Request) -> Response:
         raise InvalidToken("no session")
     session, user = await svc.cookie_sessions.authenticate(cookie)
     return json_response({"session": _session_json(session), "user": _user_json(user),
-                          "csrf_token": session.csrf_token}, headers=NO_STORE)
+                          "csrf_token": svc.cookie_sessions.csrf_token(session)},
+                         headers=NO_STORE)
 
 
 async def logout(request: Request) -> Response:

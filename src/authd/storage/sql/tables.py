@@ -88,7 +88,6 @@ cookie_sessions = Table(
     Column("id", String(32), primary_key=True),
     Column("token_hash", LargeBinary(32), nullable=False, unique=True),
     Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("csrf_token", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float, nullable=False),
     Column("idle_expires_at", Float, nullable=False),

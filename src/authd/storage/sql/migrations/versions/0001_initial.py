@@ -73,7 +73,6 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.LargeBinary(32), nullable=False, unique=True),
         sa.Column("user_id", sa.String(32), sa.ForeignKey("users.id", ondelete="CASCADE"),
                   nullable=False),
-        sa.Column("csrf_token", sa.String(64), nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("last_used_at", sa.Float, nullable=False),
         sa.Column("idle_expires_at", sa.Float, nullable=False),
