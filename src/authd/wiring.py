@@ -22,18 +22,20 @@ from authd.core.directory import SessionDirectory
 from authd.core.keys import KeyManager
 from authd.core.passwords import PasswordHasher
 from authd.core.ports import CookieSessionStore
-from authd.core.ratelimit import BruteForceGuard
+from authd.core.ratelimit import BruteForceGuard, RateLimitStore
 from authd.core.revocation import Revocations
 from authd.core.secrets import ServerSecrets, load_root_secret
 from authd.core.sessions import CookieSessionService
 from authd.core.tokens import TokenService
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
 from authd.storage.redis.client import create_redis
+from authd.storage.redis.fanout import RevocationFanout
+from authd.storage.redis.ratelimit import FallbackRateLimitStore, RedisRateLimitStore
 from authd.storage.redis.sessions import RedisCookieSessions
 from authd.storage.sql import SqlStore, create_engine, migrate
 
 log = logging.getLogger("authd")
-KEY_RELOAD_INTERVAL = 30.0
+KEY_RELOAD_INTERVAL = 10.0
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Services:
     cookie_sessions: CookieSessionService
     social: Any = None  # social-login service, when providers are configured
     redis: Any = None  # redis.asyncio.Redis when redis_url is set
+    fanout: RevocationFanout | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_background(self) -> None:
@@ -61,6 +64,9 @@ class Services:
             self.settings.revocation_poll_interval, self.revocations.sync, "revocation sync")))
         self._tasks.append(asyncio.create_task(self._every(
             KEY_RELOAD_INTERVAL, self.keys.reload, "key reload")))
+        if self.fanout is not None:
+            self._tasks.append(asyncio.create_task(self.fanout.listen(
+                self.revocations.denylist.add, self.revocations.sync)))
 
     async def _every(self, interval: float, action: object, what: str) -> None:
         assert callable(action)
@@ -100,16 +106,23 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                             time_cost=settings.argon2_time_cost,
                             parallelism=settings.argon2_parallelism,
                             workers=settings.hash_workers)
-    guard = BruteForceGuard(MemoryRateLimitStore(), settings.rate_limits, clock)
+    redis = create_redis(settings.redis_url) if settings.redis_url else None
+    limits: RateLimitStore = MemoryRateLimitStore()
+    if redis is not None:
+        limits = FallbackRateLimitStore(
+            RedisRateLimitStore(redis, settings.redis_key_prefix), MemoryRateLimitStore())
+    guard = BruteForceGuard(limits, settings.rate_limits, clock)
     keys = KeyManager(store.keys, secrets, settings.signing_alg, settings.access_token_ttl,
                       KEY_RELOAD_INTERVAL, auditor, clock)
     await keys.start()
     revocations = Revocations(store.revocations, clock)
-    await revocations.sync()
+    await revocations.sync()  # a starting instance knows every revocation before it answers
+    fanout = RevocationFanout(redis, settings.redis_key_prefix) if redis is not None else None
+    if fanout is not None:
+        revocations.add_publisher(fanout.publish)
     accounts = Accounts(store.users, hasher, guard, auditor, clock)
     tokens = TokenService(settings, store.families, store.users, keys, revocations,
                           secrets.refresh_mac, auditor, clock)
-    redis = create_redis(settings.redis_url) if settings.redis_url else None
     cookie_store: CookieSessionStore = (
         RedisCookieSessions(redis, settings.redis_key_prefix) if redis is not None
         else store.sessions)
@@ -120,4 +133,4 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                     directory=directory,
                     cookie_sessions=CookieSessionService(cookie_store, store.users, settings,
                                                          secrets.csrf_mac, auditor, clock),
-                    redis=redis)
+                    redis=redis, fanout=fanout)

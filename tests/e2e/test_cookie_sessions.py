@@ -251,7 +251,7 @@ def test_cors_allow_list(tmp_path) -> None:
 
 def test_redis_down_is_503_and_never_a_pass(tmp_path) -> None:
     """With the session store (Redis) down, cookie requests get 503, Bearer requests still work."""
-    srv, url = start_server(tmp_path, "sqlite", {"AUTHD_REDIS_URL": "redis://127.0.0.1:1/0"})
+    srv, _ = start_server(tmp_path, "sqlite", {"AUTHD_REDIS_URL": "redis://127.0.0.1:1/0"})
     try:
         with srv.client() as http:
             email = sign_up(http)

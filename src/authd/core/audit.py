@@ -6,6 +6,7 @@ Details never contain secrets: ids of users, families and keys only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from authd.clock import Clock
@@ -31,9 +32,16 @@ class Auditor:
     def __init__(self, store: AuditStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
+        self._listeners: list[Callable[[str], None]] = []
+
+    def add_listener(self, listener: Callable[[str], None]) -> None:
+        """Called with each event name (metrics count security events this way)."""
+        self._listeners.append(listener)
 
     async def __call__(self, event: str, *, user_id: str | None = None,
                        client: ClientInfo | None = None, **detail: Any) -> None:
         ip = client.ip if client else None
         await self._store.record(AuditEvent(self._clock.now(), event, user_id, ip, detail or None))
         log.info(event, extra={"event": event, "user_id": user_id, "ip": ip, **detail})
+        for listener in self._listeners:
+            listener(event)

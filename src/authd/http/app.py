@@ -17,6 +17,7 @@ from authd.clock import Clock
 from authd.config import Settings, load_settings
 from authd.errors import AuthdError
 from authd.http import errors
+from authd.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from authd.http.openapi import openapi_document
 from authd.http.responses import json_response
 from authd.http.routes import accounts, discovery, health, me, session, tokens
@@ -53,15 +54,19 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc: Services = await build_services(settings, clock)
+        svc.auditor.add_listener(metrics.on_audit_event)
         app.state.services = svc
+        app.state.metrics = metrics
         await svc.start_background()
         try:
             yield
         finally:
             await svc.close()
 
-    routes = [*ROUTES, Route("/openapi.json", _openapi, methods=["GET"])]
-    middleware = []
+    routes = [*ROUTES, Route("/openapi.json", _openapi, methods=["GET"]),
+              Route("/metrics", metrics_endpoint, methods=["GET"])]
+    metrics = Metrics()
+    middleware = [Middleware(MetricsMiddleware, metrics=metrics)]
     if settings.cors_origins:
         # Exact origins only (validated in config); never "*" with credentials.
         middleware.append(Middleware(

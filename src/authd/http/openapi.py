@@ -138,6 +138,7 @@ def openapi_document() -> dict[str, Any]:
         "/readyz": {"get": _op("Readiness (database, Redis)", {
             "200": {"description": "ready"}, "503": {"description": "not ready"}})},
         "/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI"}})},
+        "/metrics": {"get": _op("Prometheus metrics", {"200": {"description": "text format"}})},
     }
     return {
         "openapi": "3.1.0",

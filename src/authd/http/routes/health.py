@@ -34,5 +34,7 @@ async def readyz(request: Request) -> Response:
             log.warning("redis not reachable", exc_info=True)
             checks["redis"] = "unavailable"
     ready = all(v == "ok" for v in checks.values())
+    checks["rate_limits"] = "per-instance (degraded)" if svc.guard.degraded else (
+        "shared" if svc.redis is not None else "per-instance")
     return json_response({"status": "ok" if ready else "unavailable", "checks": checks},
                          status=200 if ready else 503, headers={"Cache-Control": "no-store"})
