@@ -180,14 +180,12 @@ class Settings(BaseSettings):
 
     @property
     def sqlalchemy_url(self) -> str:
-        """The async SQLAlchemy URL for the configured database."""
+        """The SQLAlchemy URL: ``sqlite:///path``, or ``postgresql+asyncpg://`` for PostgreSQL."""
         url = self.database_url or f"sqlite:///{(self.data_dir / 'authd.db').resolve()}"
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://"):]
         if url.startswith("postgresql://"):
             return "postgresql+asyncpg://" + url[len("postgresql://"):]
-        if url.startswith("sqlite://"):
-            return "sqlite+aiosqlite://" + url[len("sqlite://"):]
         return url
 
     @property

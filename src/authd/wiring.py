@@ -32,7 +32,7 @@ from authd.storage.redis.client import create_redis
 from authd.storage.redis.fanout import RevocationFanout
 from authd.storage.redis.ratelimit import FallbackRateLimitStore, RedisRateLimitStore
 from authd.storage.redis.sessions import RedisCookieSessions
-from authd.storage.sql import SqlStore, create_engine, migrate
+from authd.storage.sql import SqlStore, migrate, open_database
 
 log = logging.getLogger("authd")
 KEY_RELOAD_INTERVAL = 10.0
@@ -87,13 +87,13 @@ class Services:
         self.hasher.close()
         if self.redis is not None:
             await self.redis.aclose()
-        await self.store.engine.dispose()
+        await self.store.db.dispose()
 
 
 async def build_services(settings: Settings, clock: Clock | None = None, *,
                          run_migrations: bool = True) -> Services:
     clock = clock or SystemClock()
-    engine = create_engine(settings.sqlalchemy_url)
+    engine = open_database(settings.sqlalchemy_url)
     if run_migrations:
         await migrate(engine)
     store = SqlStore.over(engine, clock)

@@ -14,7 +14,7 @@ from authd.core.sessions import session_id_for
 from authd.errors import ServiceUnavailable
 from authd.storage.redis.client import create_redis
 from authd.storage.redis.sessions import RedisCookieSessions
-from authd.storage.sql import SqlStore, create_engine, migrate
+from authd.storage.sql import SqlStore, migrate, open_database
 
 NOW = 1_700_000_000.0
 
@@ -33,7 +33,7 @@ def _session(user_id: str, created: float = NOW, idle: float = 1800,
 async def _sql_store(url: str) -> tuple[CookieSessionStore, list[str], object]:
     from authd.clock import FixedClock
 
-    engine = create_engine(url)
+    engine = open_database(url)
     await migrate(engine)
     store = SqlStore.over(engine, FixedClock(NOW))
     users = []
@@ -55,7 +55,7 @@ async def store(request: pytest.FixtureRequest,
         await redis.aclose()
         return
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/sessions.db"
+        url = f"sqlite:///{tmp_path}/sessions.db"
     else:
         url = request.getfixturevalue("fresh_pg_url").replace("postgresql://", "postgresql+asyncpg://")
     sessions, users, engine = await _sql_store(url)

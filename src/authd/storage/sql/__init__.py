@@ -1,6 +1,6 @@
-"""SQL storage (SQLAlchemy Core, async): SQLite by default, PostgreSQL for scale-out."""
+"""SQL storage (SQLAlchemy Core): SQLite by default, PostgreSQL (asyncpg) for scale-out."""
 
-from authd.storage.sql.engine import create_engine, migrate
+from authd.storage.sql.engine import migrate, open_database
 from authd.storage.sql.store import SqlStore
 
-__all__ = ["SqlStore", "create_engine", "migrate"]
+__all__ = ["SqlStore", "migrate", "open_database"]

@@ -1,18 +1,19 @@
-"""What every SQL repository shares: the engine and row-to-model mapping."""
+"""What every SQL repository shares: the database and row-to-model mapping."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from authd.storage.sql.db import Database
 
 T = TypeVar("T")
 
 
 class SqlRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
 
 def to_model(model: type[T], row: Row[Any]) -> T:

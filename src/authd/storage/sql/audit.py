@@ -13,11 +13,9 @@ from authd.storage.sql.tables import audit_events as t
 
 class SqlAudit(SqlRepository):
     async def record(self, event: AuditEvent) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(insert(t).values(
-                at=event.at, event=event.event, user_id=event.user_id, ip=event.ip,
-                detail=event.detail,
-            ))
+        statement = insert(t).values(at=event.at, event=event.event, user_id=event.user_id,
+                                     ip=event.ip, detail=event.detail)
+        await self._db.write(lambda c: c.execute(statement))
 
     async def list_events(self, *, user_id: str | None, event: str | None, limit: int
                           ) -> Sequence[AuditEvent]:
@@ -26,6 +24,6 @@ class SqlAudit(SqlRepository):
             query = query.where(t.c.user_id == user_id)
         if event is not None:
             query = query.where(t.c.event == event)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query.order_by(t.c.seq.desc()).limit(limit))).all()
+        final = query.order_by(t.c.seq.desc()).limit(limit)
+        rows = await self._db.read(lambda c: c.execute(final).all())
         return [AuditEvent(r.at, r.event, r.user_id, r.ip, r.detail) for r in rows]

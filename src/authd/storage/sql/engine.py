@@ -8,35 +8,35 @@ together apply them once.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from authd.storage.sql.db import AsyncDatabase, Database, SqliteDatabase
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_ID = 0x617574686400  # "authd\0": one advisory lock for schema changes
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine with the durability and concurrency settings authd relies on."""
+def open_database(url: str, *, pool_size: int = 10) -> Database:
+    """The database for a URL: ``sqlite:///path`` or ``postgresql+asyncpg://...``."""
     if url.startswith("sqlite"):
-        _ensure_sqlite_dir(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
-    )
-
-
-def _ensure_sqlite_dir(url: str) -> None:
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_sync_engine(f"sqlite:///{path}", pool_size=pool_size,
+                                    connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return SqliteDatabase(engine)
+    return AsyncDatabase(create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,12 +48,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-async def migrate(engine: AsyncEngine) -> None:
+async def migrate(db: Database) -> None:
     """Bring the schema to the newest revision; safe to run from many instances at once."""
-    async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
+    if isinstance(db, SqliteDatabase):
+        await asyncio.to_thread(_migrate_sync, db)
+        return
+    assert isinstance(db, AsyncDatabase)
+    async with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
         await conn.run_sync(_upgrade_to_head)
+
+
+def _migrate_sync(db: SqliteDatabase) -> None:
+    with db.engine.begin() as conn:
+        _upgrade_to_head(conn)
 
 
 def _upgrade_to_head(connection: Connection) -> None:

@@ -13,12 +13,12 @@ from authd.storage.sql.tables import refresh_families as t
 
 class SqlFamilies(SqlRepository):
     async def create_family(self, family: RefreshFamily) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(insert(t).values(**{c.name: getattr(family, c.name) for c in t.c}))
+        statement = insert(t).values(**{c.name: getattr(family, c.name) for c in t.c})
+        await self._db.write(lambda c: c.execute(statement))
 
     async def get_family(self, family_id: str) -> RefreshFamily | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(t).where(t.c.id == family_id))).first()
+        query = select(t).where(t.c.id == family_id)
+        row = await self._db.read(lambda c: c.execute(query).first())
         return to_model(RefreshFamily, row) if row else None
 
     async def advance_generation(self, family_id: str, expected: int, now: float,
@@ -31,26 +31,17 @@ class SqlFamilies(SqlRepository):
             .values(generation=expected + 1, rotated_at=now, last_used_at=now,
                     idle_expires_at=idle_expires_at)
         )
-        async with self._engine.begin() as conn:
-            result = await conn.execute(statement)
-        return result.rowcount == 1
+        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
 
     async def revoke_family(self, family_id: str, now: float, reason: str) -> bool:
-        statement = (
-            update(t).where(t.c.id == family_id, t.c.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason=reason)
-        )
-        async with self._engine.begin() as conn:
-            result = await conn.execute(statement)
-        return result.rowcount == 1
+        statement = (update(t).where(t.c.id == family_id, t.c.revoked_at.is_(None))
+                     .values(revoked_at=now, revoked_reason=reason))
+        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
 
     async def list_families(self, user_id: str, now: float) -> Sequence[RefreshFamily]:
-        query = (
-            select(t)
-            .where(t.c.user_id == user_id, t.c.revoked_at.is_(None),
-                   t.c.idle_expires_at > now, t.c.absolute_expires_at > now)
-            .order_by(t.c.created_at)
-        )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        query = (select(t)
+                 .where(t.c.user_id == user_id, t.c.revoked_at.is_(None),
+                        t.c.idle_expires_at > now, t.c.absolute_expires_at > now)
+                 .order_by(t.c.created_at))
+        rows = await self._db.read(lambda c: c.execute(query).all())
         return [to_model(RefreshFamily, row) for row in rows]

@@ -5,36 +5,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
 
 from authd.core.models import KeyRecord
 from authd.storage.sql._base import SqlRepository, to_model
-from authd.storage.sql.tables import signing_keys
+from authd.storage.sql.tables import signing_keys as t
 
 
 class SqlKeys(SqlRepository):
     async def list_keys(self) -> Sequence[KeyRecord]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(signing_keys).order_by(signing_keys.c.created_at))).all()
+        query = select(t).order_by(t.c.created_at)
+        rows = await self._db.read(lambda c: c.execute(query).all())
         return [to_model(KeyRecord, row) for row in rows]
 
     async def add_key(self, key: KeyRecord) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(insert(signing_keys).values(
-                kid=key.kid, alg=key.alg, state=key.state, public_jwk=key.public_jwk,
-                private_jwk_enc=key.private_jwk_enc, created_at=key.created_at,
-                activated_at=key.activated_at, retired_at=key.retired_at,
-                publish_until=key.publish_until,
-            ))
+        statement = insert(t).values(**{c.name: getattr(key, c.name) for c in t.c})
+        await self._db.write(lambda c: c.execute(statement))
 
     async def save_key_states(self, keys: Sequence[KeyRecord]) -> None:
-        async with self._engine.begin() as conn:
+        def save(conn: Connection) -> None:
             for key in keys:
-                await conn.execute(update(signing_keys).where(signing_keys.c.kid == key.kid).values(
+                conn.execute(update(t).where(t.c.kid == key.kid).values(
                     state=key.state, activated_at=key.activated_at, retired_at=key.retired_at,
-                    publish_until=key.publish_until,
-                ))
+                    publish_until=key.publish_until))
+        await self._db.write(save)
 
     async def delete_keys(self, kids: Sequence[str]) -> None:
         if kids:
-            async with self._engine.begin() as conn:
-                await conn.execute(delete(signing_keys).where(signing_keys.c.kid.in_(kids)))
+            statement = delete(t).where(t.c.kid.in_(kids))
+            await self._db.write(lambda c: c.execute(statement))

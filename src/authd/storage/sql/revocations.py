@@ -13,26 +13,20 @@ from authd.storage.sql.tables import revocations as t
 
 class SqlRevocations(SqlRepository):
     async def add_revocation(self, revocation: Revocation, now: float) -> int:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(insert(t).values(
-                kind=revocation.kind, value=revocation.value,
-                expires_at=revocation.expires_at, created_at=now,
-            ).returning(t.c.seq))
-            return int(result.scalar_one())
+        statement = insert(t).values(kind=revocation.kind, value=revocation.value,
+                                     expires_at=revocation.expires_at, created_at=now
+                                     ).returning(t.c.seq)
+        return await self._db.write(lambda c: int(c.execute(statement).scalar_one()))
 
     async def revocations_since(self, after: int, now: float, limit: int
                                 ) -> tuple[Sequence[Revocation], int]:
-        query = (
-            select(t.c.seq, t.c.kind, t.c.value, t.c.expires_at)
-            .where(t.c.seq > after).order_by(t.c.seq).limit(limit)
-        )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        query = (select(t.c.seq, t.c.kind, t.c.value, t.c.expires_at)
+                 .where(t.c.seq > after).order_by(t.c.seq).limit(limit))
+        rows = await self._db.read(lambda c: c.execute(query).all())
         cursor = rows[-1].seq if rows else after
         live = [Revocation(r.kind, r.value, r.expires_at) for r in rows if r.expires_at > now]
         return live, cursor
 
     async def prune_revocations(self, now: float) -> int:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(delete(t).where(t.c.expires_at <= now))
-        return result.rowcount
+        statement = delete(t).where(t.c.expires_at <= now)
+        return await self._db.write(lambda c: c.execute(statement).rowcount)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
 
 from authd.core.models import CookieSession
 from authd.storage.sql._base import SqlRepository, to_model
@@ -13,39 +14,39 @@ from authd.storage.sql.tables import cookie_sessions as t
 
 class SqlCookieSessions(SqlRepository):
     async def create_session(self, session: CookieSession) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(insert(t).values(**{c.name: getattr(session, c.name) for c in t.c}))
+        statement = insert(t).values(**{c.name: getattr(session, c.name) for c in t.c})
+        await self._db.write(lambda c: c.execute(statement))
 
     async def get_session_by_hash(self, token_hash: bytes) -> CookieSession | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(t).where(t.c.token_hash == token_hash))).first()
+        query = select(t).where(t.c.token_hash == token_hash)
+        row = await self._db.read(lambda c: c.execute(query).first())
         return to_model(CookieSession, row) if row else None
 
     async def touch_session(self, session_id: str, now: float, idle_expires_at: float) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(update(t).where(t.c.id == session_id).values(
-                last_used_at=now, idle_expires_at=idle_expires_at))
+        statement = update(t).where(t.c.id == session_id).values(
+            last_used_at=now, idle_expires_at=idle_expires_at)
+        await self._db.write(lambda c: c.execute(statement))
 
     async def delete_session(self, session_id: str) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(delete(t).where(t.c.id == session_id))
-        return result.rowcount > 0
+        statement = delete(t).where(t.c.id == session_id)
+        return await self._db.write(lambda c: c.execute(statement).rowcount > 0)
 
     async def list_sessions(self, user_id: str, now: float) -> Sequence[CookieSession]:
-        query = (
-            select(t)
-            .where(t.c.user_id == user_id, t.c.idle_expires_at > now, t.c.absolute_expires_at > now)
-            .order_by(t.c.created_at)
-        )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        query = (select(t)
+                 .where(t.c.user_id == user_id, t.c.idle_expires_at > now,
+                        t.c.absolute_expires_at > now)
+                 .order_by(t.c.created_at))
+        rows = await self._db.read(lambda c: c.execute(query).all())
         return [to_model(CookieSession, row) for row in rows]
 
-    async def delete_user_sessions(self, user_id: str, except_id: str | None = None) -> Sequence[str]:
+    async def delete_user_sessions(self, user_id: str, except_id: str | None = None
+                                   ) -> Sequence[str]:
         condition = t.c.user_id == user_id
         if except_id is not None:
             condition = condition & (t.c.id != except_id)
-        async with self._engine.begin() as conn:
-            ids = (await conn.execute(select(t.c.id).where(condition))).scalars().all()
-            await conn.execute(delete(t).where(condition))
-        return list(ids)
+
+        def end(conn: Connection) -> list[str]:
+            ids = list(conn.execute(select(t.c.id).where(condition)).scalars().all())
+            conn.execute(delete(t).where(condition))
+            return ids
+        return await self._db.write(end)

@@ -1,15 +1,15 @@
-"""All SQL repositories over one engine: what the server wires into the core."""
+"""All SQL repositories over one database: what the server wires into the core."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authd.clock import Clock
 from authd.storage.sql.audit import SqlAudit
 from authd.storage.sql.codes import SqlOneTimeCodes, SqlPendingLogins
+from authd.storage.sql.db import Database
 from authd.storage.sql.families import SqlFamilies
 from authd.storage.sql.keys import SqlKeys
 from authd.storage.sql.revocations import SqlRevocations
@@ -19,7 +19,7 @@ from authd.storage.sql.users import SqlUsers
 
 @dataclass(frozen=True)
 class SqlStore:
-    engine: AsyncEngine
+    db: Database
     users: SqlUsers
     keys: SqlKeys
     families: SqlFamilies
@@ -30,14 +30,11 @@ class SqlStore:
     pending_logins: SqlPendingLogins
 
     @classmethod
-    def over(cls, engine: AsyncEngine, clock: Clock) -> SqlStore:
-        return cls(
-            engine=engine, users=SqlUsers(engine), keys=SqlKeys(engine),
-            families=SqlFamilies(engine), sessions=SqlCookieSessions(engine),
-            revocations=SqlRevocations(engine), audit=SqlAudit(engine),
-            codes=SqlOneTimeCodes(engine), pending_logins=SqlPendingLogins(engine, clock),
-        )
+    def over(cls, db: Database, clock: Clock) -> SqlStore:
+        return cls(db=db, users=SqlUsers(db), keys=SqlKeys(db), families=SqlFamilies(db),
+                   sessions=SqlCookieSessions(db), revocations=SqlRevocations(db),
+                   audit=SqlAudit(db), codes=SqlOneTimeCodes(db),
+                   pending_logins=SqlPendingLogins(db, clock))
 
     async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

@@ -15,63 +15,50 @@ from authd.storage.sql.tables import identities, users
 
 class SqlUsers(SqlRepository):
     async def create_user(self, user: User) -> None:
+        statement = insert(users).values(**{c.name: getattr(user, c.name) for c in users.c})
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(insert(users).values(**_user_values(user)))
+            await self._db.write(lambda c: c.execute(statement))
         except IntegrityError:
             raise EmailTaken() from None
 
     async def get_user(self, user_id: str) -> User | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
+        query = select(users).where(users.c.id == user_id)
+        row = await self._db.read(lambda c: c.execute(query).first())
         return to_model(User, row) if row else None
 
     async def find_user_by_email(self, email: str) -> User | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(users).where(users.c.email == email))).first()
+        query = select(users).where(users.c.email == email)
+        row = await self._db.read(lambda c: c.execute(query).first())
         return to_model(User, row) if row else None
 
-    async def set_password_hash(self, user_id: str, password_hash: str, changed_at: float | None) -> None:
+    async def set_password_hash(self, user_id: str, password_hash: str,
+                                changed_at: float | None) -> None:
         values: dict[str, object] = {"password_hash": password_hash}
         if changed_at is not None:
             values["password_changed_at"] = changed_at
-        async with self._engine.begin() as conn:
-            await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+        statement = update(users).where(users.c.id == user_id).values(**values)
+        await self._db.write(lambda c: c.execute(statement))
 
     async def set_disabled(self, user_id: str, disabled: bool) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(users).where(users.c.id == user_id).values(disabled=disabled)
-            )
-        return result.rowcount > 0
+        statement = update(users).where(users.c.id == user_id).values(disabled=disabled)
+        return await self._db.write(lambda c: c.execute(statement).rowcount > 0)
 
     async def list_users(self, limit: int, offset: int) -> Sequence[User]:
         query = select(users).order_by(users.c.created_at, users.c.id).limit(limit).offset(offset)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._db.read(lambda c: c.execute(query).all())
         return [to_model(User, row) for row in rows]
 
     async def find_identity(self, provider: str, subject: str) -> str | None:
         query = select(identities.c.user_id).where(
-            identities.c.provider == provider, identities.c.subject == subject
-        )
-        async with self._engine.connect() as conn:
-            return (await conn.execute(query)).scalar_one_or_none()
+            identities.c.provider == provider, identities.c.subject == subject)
+        found: str | None = await self._db.read(lambda c: c.execute(query).scalar_one_or_none())
+        return found
 
     async def link_identity(self, provider: str, subject: str, user_id: str, email: str | None,
                             now: float) -> None:
+        statement = insert(identities).values(provider=provider, subject=subject, user_id=user_id,
+                                              email=email, created_at=now)
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(insert(identities).values(
-                    provider=provider, subject=subject, user_id=user_id, email=email, created_at=now
-                ))
+            await self._db.write(lambda c: c.execute(statement))
         except IntegrityError:
             raise Conflict("this identity is already linked") from None
-
-
-def _user_values(user: User) -> dict[str, object]:
-    return {
-        "id": user.id, "email": user.email, "email_verified": user.email_verified,
-        "name": user.name, "password_hash": user.password_hash, "disabled": user.disabled,
-        "created_at": user.created_at, "password_changed_at": user.password_changed_at,
-    }
