@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from authd.core.models import CookieSession
+from authd.core.models import CookieSession, User
 from authd.errors import CsrfFailed
 from authd.http.cookies import cookie_name
 from authd.http.requests import bearer_token
@@ -29,6 +29,7 @@ class Principal:
     kind: Literal["token", "cookie"]
     scope: str
     cookie_session: CookieSession | None = None
+    user: User | None = None  # already loaded in cookie mode
 
 
 def services(request: Request) -> Services:
@@ -58,7 +59,8 @@ async def authenticate_cookie(request: Request, cookie: str) -> Principal:
         check_origin(request, svc)
         svc.cookie_sessions.check_csrf(session, request.headers.get("x-csrf-token"))
     return Principal(user_id=user.id, session_id=session.id, kind="cookie",
-                     scope=" ".join(svc.settings.default_scopes), cookie_session=session)
+                     scope=" ".join(svc.settings.default_scopes), cookie_session=session,
+                     user=user)
 
 
 def check_origin(request: Request, svc: Services) -> None:

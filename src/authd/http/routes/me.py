@@ -13,7 +13,7 @@ from authd.http.responses import NO_STORE, json_response
 
 async def userinfo(request: Request) -> Response:
     principal = await authenticate(request)
-    user = await services(request).store.users.get_user(principal.user_id)
+    user = principal.user or await services(request).store.users.get_user(principal.user_id)
     if user is None or user.disabled:
         raise InvalidToken("the account is gone or disabled")
     return json_response({"sub": user.id, "email": user.email,

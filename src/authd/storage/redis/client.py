@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+MAX_CONNECTIONS = 64
 
 
 def create_redis(url: str, *, name: str = "authd") -> Redis:
-    """Short timeouts (a down Redis must answer 503 fast) and one retry after a reconnect."""
-    return Redis.from_url(
-        url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=15,
+    """Short timeouts (a down Redis must answer 503 fast), one retry after a reconnect, and a
+    bounded pool that makes callers wait for a connection rather than fail when it is busy."""
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=MAX_CONNECTIONS, timeout=2.0, socket_timeout=2.0,
+        socket_connect_timeout=1.0, health_check_interval=15, client_name=name,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError], client_name=name,
-        decode_responses=False,
-    )
+        retry_on_error=[RedisConnectionError, RedisTimeoutError])
+    return Redis(connection_pool=pool)

@@ -15,10 +15,12 @@ implementation serves both engines.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,6 +29,10 @@ T = TypeVar("T")
 
 class Database:
     dialect: str
+
+    async def fetch_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """One row of a hot-path read as a dict (``:name`` parameters, plain SQL)."""
+        raise NotImplementedError
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
         raise NotImplementedError
@@ -42,9 +48,18 @@ class Database:
 class SqliteDatabase(Database):
     dialect = "sqlite"
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, path: str, configure: Callable[[Any, Any], None]) -> None:
         self.engine = engine
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        # The hottest reads (a session, a user, a family per request) go straight
+        # to sqlite3: ~10 µs instead of ~80 µs through SQLAlchemy's execution layer.
+        self._reader = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        configure(self._reader, None)
+        self._reader.row_factory = sqlite3.Row
+
+    async def fetch_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        row = self._reader.execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.connect() as conn:
@@ -59,6 +74,7 @@ class SqliteDatabase(Database):
 
     async def dispose(self) -> None:
         self._writer.shutdown(wait=True)
+        self._reader.close()
         self.engine.dispose()
 
 
@@ -70,6 +86,11 @@ class AsyncDatabase(Database):
     async def read(self, fn: Callable[[Connection], T]) -> T:
         async with self.engine.connect() as conn:
             return await conn.run_sync(fn)
+
+    async def fetch_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(text(sql), params)).first()
+        return row._asdict() if row is not None else None
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         async with self.engine.begin() as conn:

@@ -34,7 +34,7 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
         engine = create_sync_engine(f"sqlite:///{path}", pool_size=pool_size,
                                     connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return SqliteDatabase(engine)
+        return SqliteDatabase(engine, path, _sqlite_pragmas)
     return AsyncDatabase(create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800))
 

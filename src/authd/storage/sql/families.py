@@ -10,6 +10,8 @@ from authd.core.models import RefreshFamily
 from authd.storage.sql._base import SqlRepository, to_model
 from authd.storage.sql.tables import refresh_families as t
 
+_BY_ID = "SELECT * FROM refresh_families WHERE id = :id"  # refresh hot path: see db.py
+
 
 class SqlFamilies(SqlRepository):
     async def create_family(self, family: RefreshFamily) -> None:
@@ -17,9 +19,8 @@ class SqlFamilies(SqlRepository):
         await self._db.write(lambda c: c.execute(statement))
 
     async def get_family(self, family_id: str) -> RefreshFamily | None:
-        query = select(t).where(t.c.id == family_id)
-        row = await self._db.read(lambda c: c.execute(query).first())
-        return to_model(RefreshFamily, row) if row else None
+        row = await self._db.fetch_one(_BY_ID, {"id": family_id})
+        return RefreshFamily(**row) if row else None
 
     async def advance_generation(self, family_id: str, expected: int, now: float,
                                  idle_expires_at: float) -> bool:

@@ -11,6 +11,8 @@ from authd.core.models import CookieSession
 from authd.storage.sql._base import SqlRepository, to_model
 from authd.storage.sql.tables import cookie_sessions as t
 
+_BY_HASH = "SELECT * FROM cookie_sessions WHERE token_hash = :hash"  # hot path: see db.py
+
 
 class SqlCookieSessions(SqlRepository):
     async def create_session(self, session: CookieSession) -> None:
@@ -18,9 +20,8 @@ class SqlCookieSessions(SqlRepository):
         await self._db.write(lambda c: c.execute(statement))
 
     async def get_session_by_hash(self, token_hash: bytes) -> CookieSession | None:
-        query = select(t).where(t.c.token_hash == token_hash)
-        row = await self._db.read(lambda c: c.execute(query).first())
-        return to_model(CookieSession, row) if row else None
+        row = await self._db.fetch_one(_BY_HASH, {"hash": token_hash})
+        return CookieSession(**{**row, "token_hash": bytes(row["token_hash"])}) if row else None
 
     async def touch_session(self, session_id: str, now: float, idle_expires_at: float) -> None:
         statement = update(t).where(t.c.id == session_id).values(

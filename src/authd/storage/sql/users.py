@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,10 @@ from authd.core.models import User
 from authd.errors import Conflict, EmailTaken
 from authd.storage.sql._base import SqlRepository, to_model
 from authd.storage.sql.tables import identities, users
+
+# Hot-path reads are plain SQL run by the database's fastest path (see db.py).
+_BY_ID = "SELECT * FROM users WHERE id = :id"
+_BY_EMAIL = "SELECT * FROM users WHERE email = :email"
 
 
 class SqlUsers(SqlRepository):
@@ -22,14 +27,10 @@ class SqlUsers(SqlRepository):
             raise EmailTaken() from None
 
     async def get_user(self, user_id: str) -> User | None:
-        query = select(users).where(users.c.id == user_id)
-        row = await self._db.read(lambda c: c.execute(query).first())
-        return to_model(User, row) if row else None
+        return _user(await self._db.fetch_one(_BY_ID, {"id": user_id}))
 
     async def find_user_by_email(self, email: str) -> User | None:
-        query = select(users).where(users.c.email == email)
-        row = await self._db.read(lambda c: c.execute(query).first())
-        return to_model(User, row) if row else None
+        return _user(await self._db.fetch_one(_BY_EMAIL, {"email": email}))
 
     async def set_password_hash(self, user_id: str, password_hash: str,
                                 changed_at: float | None) -> None:
@@ -62,3 +63,11 @@ class SqlUsers(SqlRepository):
             await self._db.write(lambda c: c.execute(statement))
         except IntegrityError:
             raise Conflict("this identity is already linked") from None
+
+
+def _user(row: dict[str, Any] | None) -> User | None:
+    if row is None:
+        return None
+    # SQLite hands booleans back as 0/1.
+    return User(**{**row, "email_verified": bool(row["email_verified"]),
+                   "disabled": bool(row["disabled"])})
