@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+import orjson
+from sqlalchemy import select
 
 from authd.core.models import AuditEvent
 from authd.storage.sql._base import SqlRepository
 from authd.storage.sql.tables import audit_events as t
 
 
+_INSERT = ("INSERT INTO audit_events (at, event, user_id, ip, detail) "
+           "VALUES (:at, :event, :user_id, :ip, :detail)")
+
+
 class SqlAudit(SqlRepository):
     async def record(self, event: AuditEvent) -> None:
-        statement = insert(t).values(at=event.at, event=event.event, user_id=event.user_id,
-                                     ip=event.ip, detail=event.detail)
-        await self._db.write(lambda c: c.execute(statement))
+        # On every login and refresh: the database's one-round-trip path (see db.py).
+        detail = orjson.dumps(event.detail).decode() if event.detail is not None else None
+        await self._db.execute(_INSERT, {"at": event.at, "event": event.event,
+                                         "user_id": event.user_id, "ip": event.ip,
+                                         "detail": detail})
 
     async def list_events(self, *, user_id: str | None, event: str | None, limit: int
                           ) -> Sequence[AuditEvent]:

@@ -15,12 +15,13 @@ implementation serves both engines.
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,6 +33,10 @@ class Database:
 
     async def fetch_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """One row of a hot-path read as a dict (``:name`` parameters, plain SQL)."""
+        raise NotImplementedError
+
+    async def execute(self, sql: str, params: dict[str, Any]) -> int:
+        """A hot-path write in its own transaction, committed before it returns; the row count."""
         raise NotImplementedError
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
@@ -72,6 +77,14 @@ class SqliteDatabase(Database):
         with self.engine.begin() as conn:
             return fn(conn)
 
+    async def execute(self, sql: str, params: dict[str, Any]) -> int:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._writer, self._execute, sql, params)
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> int:
+        with self.engine.begin() as conn:
+            return int(conn.exec_driver_sql(sql, params).rowcount)
+
     async def dispose(self) -> None:
         self._writer.shutdown(wait=True)
         self._reader.close()
@@ -79,22 +92,68 @@ class SqliteDatabase(Database):
 
 
 class AsyncDatabase(Database):
-    def __init__(self, engine: AsyncEngine) -> None:
+    """PostgreSQL. Hot-path statements go straight to an asyncpg pool: one round trip
+    each, where SQLAlchemy's async layer adds a pre-ping, BEGIN and ROLLBACK (measured
+    ~2-4 ms per read on a machine whose loopback round trip is ~0.5 ms)."""
+
+    def __init__(self, engine: AsyncEngine, dsn: str, pool_size: int) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._dsn = dsn
+        self._pool_size = pool_size
+        self._pool: Any = None
+        self._pool_lock = asyncio.Lock()
+
+    async def _raw(self) -> Any:
+        if self._pool is None:
+            async with self._pool_lock:
+                if self._pool is None:
+                    import asyncpg
+
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn, min_size=1, max_size=self._pool_size,
+                        max_inactive_connection_lifetime=300)
+        return self._pool
+
+    async def fetch_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        query, args = _positional(sql, params)
+        row = await (await self._raw()).fetchrow(query, *args)
+        return dict(row) if row is not None else None
+
+    async def execute(self, sql: str, params: dict[str, Any]) -> int:
+        query, args = _positional(sql, params)
+        status: str = await (await self._raw()).execute(query, *args)
+        return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
         async with self.engine.connect() as conn:
             return await conn.run_sync(fn)
-
-    async def fetch_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(text(sql), params)).first()
-        return row._asdict() if row is not None else None
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         async with self.engine.begin() as conn:
             return await conn.run_sync(fn)
 
     async def dispose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
         await self.engine.dispose()
+
+
+_NAMED = re.compile(r"(?<!:):([a-z_]+)")
+
+
+@functools.cache
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+    return _NAMED.sub(number, sql), tuple(names)
+
+
+def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``:name`` parameters (SQLite's style) as asyncpg's ``$1``."""
+    query, names = _numbered(sql)
+    return query, [params[name] for name in names]

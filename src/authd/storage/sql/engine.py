@@ -35,8 +35,10 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
                                     connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return SqliteDatabase(engine, path, _sqlite_pragmas)
-    return AsyncDatabase(create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800))
+    async_engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                                       pool_pre_ping=True, pool_recycle=1800)
+    return AsyncDatabase(async_engine, url.replace("postgresql+asyncpg://", "postgresql://", 1),
+                         pool_size)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -11,6 +11,9 @@ from authd.storage.sql._base import SqlRepository, to_model
 from authd.storage.sql.tables import refresh_families as t
 
 _BY_ID = "SELECT * FROM refresh_families WHERE id = :id"  # refresh hot path: see db.py
+_ADVANCE = ("UPDATE refresh_families SET generation = :next, rotated_at = :now, "
+            "last_used_at = :now, idle_expires_at = :idle "
+            "WHERE id = :id AND generation = :expected AND revoked_at IS NULL")
 
 
 class SqlFamilies(SqlRepository):
@@ -26,13 +29,10 @@ class SqlFamilies(SqlRepository):
                                  idle_expires_at: float) -> bool:
         # The WHERE clause is the whole concurrency story: of N concurrent
         # refreshes of one token exactly one matches, the rest see 0 rows.
-        statement = (
-            update(t)
-            .where(t.c.id == family_id, t.c.generation == expected, t.c.revoked_at.is_(None))
-            .values(generation=expected + 1, rotated_at=now, last_used_at=now,
-                    idle_expires_at=idle_expires_at)
-        )
-        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
+        changed = await self._db.execute(_ADVANCE, {
+            "id": family_id, "expected": expected, "next": expected + 1, "now": now,
+            "idle": idle_expires_at})
+        return changed == 1
 
     async def revoke_family(self, family_id: str, now: float, reason: str) -> bool:
         statement = (update(t).where(t.c.id == family_id, t.c.revoked_at.is_(None))
