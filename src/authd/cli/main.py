@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 import orjson
 import typer
 
+from authd.cli.bench import bench_app
 from authd.config import ConfigError, Settings, load_settings
 from authd.core.clients import new_client_secret
 from authd.errors import AuthdError
@@ -30,6 +31,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
 app.add_typer(clients_app, name="clients")
+app.add_typer(bench_app, name="bench")
 
 
 def _settings() -> Settings:

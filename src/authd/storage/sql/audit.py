@@ -11,7 +11,6 @@ from authd.core.models import AuditEvent
 from authd.storage.sql._base import SqlRepository
 from authd.storage.sql.tables import audit_events as t
 
-
 _INSERT = ("INSERT INTO audit_events (at, event, user_id, ip, detail) "
            "VALUES (:at, :event, :user_id, :ip, :detail)")
 

@@ -1,0 +1,1 @@
+"""``authd bench``: measure an authd deployment the way redis-benchmark measures Redis."""

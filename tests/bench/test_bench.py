@@ -1,0 +1,83 @@
+"""`authd bench` against a real authd process: it completes, reports every field, draws plots."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import start_server
+from tests.serverproc import AuthdServer
+
+FIELDS = {"name", "duration_s", "requests", "rps", "p50_ms", "p95_ms", "p99_ms", "errors",
+          "statuses", "bytes_per_request", "latencies_ms"}
+
+
+def bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "authd.cli", "bench", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def authd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthdServer]:
+    server, _ = start_server(tmp_path_factory.mktemp("bench-authd"), "sqlite")
+    yield server
+    server.stop()
+
+
+def test_short_run_reports_every_scenario(authd: AuthdServer, tmp_path: Path) -> None:
+    """A short run of every scenario completes with results, JSON and an HTML report with images."""
+    out = tmp_path / "results.json"
+    result = bench("--url", authd.url, "--duration", "0.7", "--warmup", "0.2", "--concurrency",
+                   "4", "--scenario", "login", "--scenario", "refresh", "--scenario", "bearer",
+                   "--scenario", "cookie", "--scenario", "revoke", "--scenario", "mixed",
+                   "--json", str(out), "--report", str(tmp_path / "report"))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert [s["name"] for s in data["scenarios"]] == ["login", "refresh", "bearer", "cookie",
+                                                      "revoke", "mixed"]
+    for scenario in data["scenarios"]:
+        assert FIELDS <= set(scenario)
+        assert scenario["requests"] > 0 and scenario["errors"] == 0, scenario["name"]
+    assert set(data["environment"]) >= {"python", "platform", "cpu_count", "signing_algs"}
+    assert data["sizes"]["access_token_bytes"] > 0 and data["sizes"]["cookie_header_bytes"] > 0
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') >= 4
+    assert "bearer" in result.stdout and "p99 ms" in result.stdout
+
+
+def test_compare_draws_two_runs_side_by_side(authd: AuthdServer, tmp_path: Path) -> None:
+    """`authd bench compare a.json b.json` produces one report with both runs."""
+    for name in ("a", "b"):
+        assert bench("--url", authd.url, "--duration", "0.4", "--warmup", "0", "--scenario",
+                     "bearer", "--json", str(tmp_path / f"{name}.json")).returncode == 0
+    result = bench("compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"),
+                   "--report", str(tmp_path / "cmp"))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "cmp" / "report.html").read_text()
+    assert ">a<" in page and ">b<" in page and "data:image/png;base64," in page
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--url", "http://192.0.2.10:8000"], "not on this machine"),
+    (["--url", "ftp://127.0.0.1"], "http(s) URL"),
+    (["--duration", "0"], "--duration"),
+    (["--concurrency", "0"], "--concurrency"),
+    (["--rate", "-5"], "--rate"),
+    (["--scenario", "everything"], "unknown scenario"),
+])
+def test_bad_arguments_are_refused_clearly(args: list[str], message: str) -> None:
+    """Bad input is refused with one clear line and exit status 2, before any request is sent."""
+    result = bench(*args)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_compare_refuses_unreadable_files(tmp_path: Path) -> None:
+    """A missing or non-JSON result file is a clear error."""
+    (tmp_path / "bad.json").write_text("{nope")
+    result = bench("compare", str(tmp_path / "bad.json"), str(tmp_path / "missing.json"))
+    assert result.returncode == 2 and "cannot read" in result.stderr
