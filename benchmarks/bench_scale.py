@@ -20,9 +20,9 @@ import time
 from typing import Any
 
 import httpx
+from tests.e2e.conftest import PASSWORD
 
 from benchmarks._cluster import cluster
-from tests.e2e.conftest import PASSWORD
 
 
 def _rps(output: str) -> float:

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.conftest import drop_pg_database, make_pg_database
+
 from authd.core.ids import digest, new_id
 from authd.core.models import CookieSession
 from authd.core.sessions import session_id_for
@@ -24,7 +26,6 @@ from authd.storage.redis.client import create_redis
 from authd.storage.redis.sessions import RedisCookieSessions
 from authd.storage.sql import migrate, open_database
 from authd.storage.sql.sessions import SqlCookieSessions
-from tests.conftest import drop_pg_database, make_pg_database
 
 AGENT = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
          "Chrome/130.0.0.0 Safari/537.36")

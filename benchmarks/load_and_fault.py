@@ -27,9 +27,9 @@ from collections import defaultdict
 from typing import Any
 
 import httpx
+from tests.e2e.conftest import PASSWORD
 
 from benchmarks._cluster import cluster
-from tests.e2e.conftest import PASSWORD
 
 
 class Run:
