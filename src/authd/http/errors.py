@@ -21,8 +21,10 @@ from authd.errors import (
     MethodNotAllowed,
     NotFound,
     RateLimited,
+    ServiceUnavailable,
 )
 from authd.http.responses import json_response
+from authd.storage.errors import is_unavailable
 
 log = logging.getLogger("authd.http")
 
@@ -68,6 +70,9 @@ async def handle_http_exception(_request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(_request: Request, exc: Exception) -> Response:
+    if is_unavailable(exc):
+        log.warning("storage unavailable: %s", type(exc).__name__)
+        return error_response(ServiceUnavailable())
     log.exception("unhandled error", exc_info=exc)
     return json_response({"error": "server_error", "error_description": "internal error"},
                          status=500, headers={"Cache-Control": "no-store"})
