@@ -58,11 +58,10 @@ async def redis_bytes(n: int) -> float:
 async def sql_bytes(url: str, n: int, size: object) -> float:
     from sqlalchemy import text
 
-    from authd.clock import SystemClock
     from authd.storage.sql import SqlStore
     db = open_database(url)
     await migrate(db)
-    store = SqlStore.over(db, SystemClock())
+    store = SqlStore.over(db)
     await db.write(lambda c: c.execute(text("PRAGMA foreign_keys=OFF")) if db.dialect == "sqlite"
                    else c.execute(text("ALTER TABLE cookie_sessions DROP CONSTRAINT IF EXISTS "
                                        "cookie_sessions_user_id_fkey")))

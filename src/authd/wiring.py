@@ -36,6 +36,7 @@ from authd.storage.sql import SqlStore, migrate, open_database
 
 log = logging.getLogger("authd")
 KEY_RELOAD_INTERVAL = 10.0
+FEED_PRUNE_INTERVAL = 300.0
 
 
 @dataclass
@@ -64,6 +65,8 @@ class Services:
             self.settings.revocation_poll_interval, self.revocations.sync, "revocation sync")))
         self._tasks.append(asyncio.create_task(self._every(
             KEY_RELOAD_INTERVAL, self.keys.reload, "key reload")))
+        self._tasks.append(asyncio.create_task(self._every(
+            FEED_PRUNE_INTERVAL, self.revocations.prune, "revocation feed pruning")))
         if self.fanout is not None:
             self._tasks.append(asyncio.create_task(self.fanout.listen(
                 self.revocations.denylist.add, self.revocations.sync)))
@@ -96,7 +99,7 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
     engine = open_database(settings.sqlalchemy_url)
     if run_migrations:
         await migrate(engine)
-    store = SqlStore.over(engine, clock)
+    store = SqlStore.over(engine)
     root = load_root_secret(
         settings.key_encryption_key.get_secret_value() if settings.key_encryption_key else None,
         settings.data_dir)

@@ -31,11 +31,10 @@ def _session(user_id: str, created: float = NOW, idle: float = 1800,
 
 
 async def _sql_store(url: str) -> tuple[CookieSessionStore, list[str], object]:
-    from authd.clock import FixedClock
 
     engine = open_database(url)
     await migrate(engine)
-    store = SqlStore.over(engine, FixedClock(NOW))
+    store = SqlStore.over(engine)
     users = []
     for _ in range(2):  # sessions reference users in SQL
         user = User(id=new_id(), email=f"{new_id()}@example.com", email_verified=False, name=None,

@@ -63,5 +63,9 @@ class Revocations:
         self.denylist.prune(now)
         return applied
 
+    async def prune(self) -> int:
+        """Drop feed entries whose tokens have expired anyway (keeps the table small)."""
+        return await self._store.prune_revocations(self._clock.now())
+
     async def feed(self, since: int, limit: int = FEED_PAGE) -> tuple[Sequence[Revocation], int]:
         return await self._store.revocations_since(since, self._clock.now(), limit)

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from authd.jose import JoseError, KeySet, RevokedToken, UnknownKey, decode_jwt
-from authd.verify._fetch import FetchError, get_json, get_json_async
+from authd.jose import JoseError, RevokedToken, UnknownKey, decode_jwt
+from authd.verify._fetch import Fetched, FetchError, get_json, get_json_async
 from authd.verify._jwks import JwksState, monotonic
 from authd.verify._revocations import RevocationFollower
 
@@ -175,15 +175,10 @@ class TokenVerifier:
         with self._lock:  # single flight: waiters see the generation move and do not refetch
             if self._state.generation != seen:
                 return True
-            now = monotonic()
-            allowed = (self._state.may_refetch_for_unknown_kid(now) if for_unknown_kid
-                       else self._state.needs_fetch(now))
-            if not allowed:
+            if not self._claim_fetch(for_unknown_kid):
                 return False
-            self._state.started(now)
             try:
-                fetched = get_json(self._client, self._jwks_url)
-                self._state.succeeded(fetched.body, fetched.max_age, monotonic(), self._default_alg)
+                self._apply(get_json(self._client, self._jwks_url))
             except (FetchError, JoseError, ValueError) as exc:
                 self._state.failed(str(exc), monotonic())
                 return False
@@ -197,15 +192,23 @@ class TokenVerifier:
         seen = self._state.generation
         task = self._async_fetch
         if task is None or task.done():
-            now = monotonic()
-            allowed = (self._state.may_refetch_for_unknown_kid(now) if for_unknown_kid
-                       else self._state.needs_fetch(now))
-            if not allowed:
+            if not self._claim_fetch(for_unknown_kid):
                 return False
-            self._state.started(now)
             task = self._async_fetch = asyncio.ensure_future(self._fetch_async())
         await asyncio.shield(task)  # concurrent misses share this one fetch
         return self._state.generation != seen
+
+    def _claim_fetch(self, for_unknown_kid: bool) -> bool:
+        """Whether the cache policy allows a fetch now; if so, record that one starts."""
+        now = monotonic()
+        allowed = (self._state.may_refetch_for_unknown_kid(now) if for_unknown_kid
+                   else self._state.needs_fetch(now))
+        if allowed:
+            self._state.started(now)
+        return allowed
+
+    def _apply(self, fetched: Fetched) -> None:
+        self._state.succeeded(fetched.body, fetched.max_age, monotonic(), self._default_alg)
 
     def _prepare_setup_only(self) -> None:
         with self._lock:
@@ -220,11 +223,7 @@ class TokenVerifier:
                 fetched = await get_json_async(self._async_client, self._jwks_url)
             else:
                 fetched = await asyncio.to_thread(get_json, self._client, self._jwks_url)
-            self._state.succeeded(fetched.body, fetched.max_age, monotonic(), self._default_alg)
+            self._apply(fetched)
         except (FetchError, JoseError, ValueError) as exc:
             self._state.failed(str(exc), monotonic())
 
-
-def static_keys(jwks: Mapping[str, Any]) -> KeySet:
-    """The key set of a JWKS document, as the verifier would use it."""
-    return KeySet.from_jwks(jwks)

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from authd.clock import Clock
 from authd.storage.sql.audit import SqlAudit
-from authd.storage.sql.codes import SqlOneTimeCodes, SqlPendingLogins
 from authd.storage.sql.db import Database
 from authd.storage.sql.families import SqlFamilies
 from authd.storage.sql.keys import SqlKeys
@@ -26,15 +24,12 @@ class SqlStore:
     sessions: SqlCookieSessions
     revocations: SqlRevocations
     audit: SqlAudit
-    codes: SqlOneTimeCodes
-    pending_logins: SqlPendingLogins
 
     @classmethod
-    def over(cls, db: Database, clock: Clock) -> SqlStore:
+    def over(cls, db: Database) -> SqlStore:
         return cls(db=db, users=SqlUsers(db), keys=SqlKeys(db), families=SqlFamilies(db),
                    sessions=SqlCookieSessions(db), revocations=SqlRevocations(db),
-                   audit=SqlAudit(db), codes=SqlOneTimeCodes(db),
-                   pending_logins=SqlPendingLogins(db, clock))
+                   audit=SqlAudit(db))
 
     async def ping(self) -> None:
         await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

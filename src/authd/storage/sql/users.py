@@ -9,9 +9,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authd.core.models import User
-from authd.errors import Conflict, EmailTaken
+from authd.errors import EmailTaken
 from authd.storage.sql._base import SqlRepository, to_model
-from authd.storage.sql.tables import identities, users
+from authd.storage.sql.tables import users
 
 # Hot-path reads are plain SQL run by the database's fastest path (see db.py).
 _BY_ID = "SELECT * FROM users WHERE id = :id"
@@ -48,21 +48,6 @@ class SqlUsers(SqlRepository):
         query = select(users).order_by(users.c.created_at, users.c.id).limit(limit).offset(offset)
         rows = await self._db.read(lambda c: c.execute(query).all())
         return [to_model(User, row) for row in rows]
-
-    async def find_identity(self, provider: str, subject: str) -> str | None:
-        query = select(identities.c.user_id).where(
-            identities.c.provider == provider, identities.c.subject == subject)
-        found: str | None = await self._db.read(lambda c: c.execute(query).scalar_one_or_none())
-        return found
-
-    async def link_identity(self, provider: str, subject: str, user_id: str, email: str | None,
-                            now: float) -> None:
-        statement = insert(identities).values(provider=provider, subject=subject, user_id=user_id,
-                                              email=email, created_at=now)
-        try:
-            await self._db.write(lambda c: c.execute(statement))
-        except IntegrityError:
-            raise Conflict("this identity is already linked") from None
 
 
 def _user(row: dict[str, Any] | None) -> User | None:
