@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from redis.asyncio import Redis
 
 from authd.clock import Clock, SystemClock
 from authd.config import Settings
@@ -55,8 +57,7 @@ class Services:
     clients: ClientRegistry
     directory: SessionDirectory
     cookie_sessions: CookieSessionService
-    social: Any = None  # social-login service, when providers are configured
-    redis: Any = None  # redis.asyncio.Redis when redis_url is set
+    redis: Redis | None = None
     fanout: RevocationFanout | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -71,8 +72,8 @@ class Services:
             self._tasks.append(asyncio.create_task(self.fanout.listen(
                 self.revocations.denylist.add, self.revocations.sync)))
 
-    async def _every(self, interval: float, action: object, what: str) -> None:
-        assert callable(action)
+    async def _every(self, interval: float, action: Callable[[], Awaitable[object]],
+                     what: str) -> None:
         while True:
             await asyncio.sleep(interval)
             try:

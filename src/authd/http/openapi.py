@@ -45,8 +45,8 @@ def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
 _TOKEN_PARAMS = _obj({
-    "grant_type": {"enum": ["password", "refresh_token", "authorization_code"]},
-    "username": _STR, "password": _STR, "refresh_token": _STR, "code": _STR, "scope": _STR,
+    "grant_type": {"enum": ["password", "refresh_token"]},
+    "username": _STR, "password": _STR, "refresh_token": _STR, "scope": _STR,
     "audience": _STR, "resource": _STR, "client_id": _STR, "client_secret": _STR,
 }, ["grant_type"])
 _TOKEN_RESPONSE = _obj({
@@ -72,7 +72,7 @@ def openapi_document() -> dict[str, Any]:
             body={"application/json": {"schema": _obj(
                 {"email": _STR, "password": _STR, "name": _STR}, ["email", "password"])}})},
         "/v1/token": {"post": _op(
-            "OAuth 2.0 token endpoint (password, refresh_token, authorization_code grants)",
+            "OAuth 2.0 token endpoint (password and refresh_token grants)",
             {"200": {"description": "a token pair", **_json(_TOKEN_RESPONSE)},
              **_errors(400, 401, 413, 415, 429)},
             body={_FORM: {"schema": _TOKEN_PARAMS}, "application/json": {"schema": _TOKEN_PARAMS}})},

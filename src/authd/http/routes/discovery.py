@@ -26,7 +26,7 @@ def discovery_document(issuer: str, algs: list[str], grants: list[str]) -> dict[
         "authd_revocations_endpoint": f"{issuer}/v1/revocations",
         "authd_sessions_endpoint": f"{issuer}/v1/sessions",
         "grant_types_supported": grants,
-        "response_types_supported": ["code"],
+        "response_types_supported": [],  # no authorization endpoint (yet): tokens come from /v1/token
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic",
                                                   "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic",
@@ -37,15 +37,14 @@ def discovery_document(issuer: str, algs: list[str], grants: list[str]) -> dict[
         "claims_supported": ["sub", "email", "email_verified", "name"],
         "subject_types_supported": ["public"],
         "access_token_signing_alg_values_supported": algs,
-        "code_challenge_methods_supported": ["S256"],
     }
 
 
 async def openid_configuration(request: Request) -> Response:
     svc = services(request)
     algs = sorted({r.alg for r in svc.keys.ring.records})
-    grants = ["password", "refresh_token"] + (["authorization_code"] if svc.social else [])
-    return json_response(discovery_document(svc.settings.issuer, algs, grants),
+    return json_response(discovery_document(svc.settings.issuer, algs,
+                                            ["password", "refresh_token"]),
                          headers={"Cache-Control": "public, max-age=3600"})
 
 

@@ -54,8 +54,6 @@ async def token(request: Request) -> Response:
     elif grant == "refresh_token":
         pair = await svc.tokens.refresh(_required(params, "refresh_token"), client.id,
                                         params.get("scope"), who)
-    elif grant == "authorization_code" and svc.social is not None:
-        pair = await svc.social.exchange_code(_required(params, "code"), client.id, who)
     else:
         raise UnsupportedGrantType()
     return json_response(pair.as_response(), headers=NO_STORE)
