@@ -9,6 +9,7 @@ are masked in every repr, log line and ``authd config check`` output.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -60,20 +61,36 @@ class ProviderConfig(_Frozen):
 
     issuer: str | None = None
     preset: Literal["google", "github"] | None = None
-    client_id: str
+    client_id: str = Field(min_length=1)
     client_secret: SecretStr
-    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    scopes: tuple[str, ...] | None = Field(
+        None, description="default: openid email profile; read:user user:email for GitHub")
     link_by_verified_email: bool = False
+    web_url: str | None = Field(None, description="GitHub preset: a GitHub Enterprise Server URL")
+    api_url: str | None = Field(None, description="GitHub preset: its REST API URL")
 
     @model_validator(mode="after")
     def _issuer_or_preset(self) -> ProviderConfig:
         if (self.issuer is None) == (self.preset is None):
             raise ValueError("set exactly one of issuer or preset")
+        if self.preset != "github" and (self.web_url or self.api_url):
+            raise ValueError("web_url and api_url are for the github preset")
+        for url in (self.issuer, self.web_url, self.api_url):
+            if url is not None and not _is_secure_url(url):
+                raise ValueError(f"{url!r} must be an https URL (http only on loopback)")
         return self
 
 
 class OAuthConfig(_Frozen):
     providers: dict[str, ProviderConfig] = {}
+
+    @field_validator("providers")
+    @classmethod
+    def _names_fit_a_path(cls, value: dict[str, ProviderConfig]) -> dict[str, ProviderConfig]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
+                raise ValueError(f"provider name {name!r}: use a-z, 0-9, - and _ (it is a URL segment)")
+        return value
 
 
 class Settings(BaseSettings):
@@ -205,6 +222,13 @@ class Settings(BaseSettings):
 
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _is_secure_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if not parts.hostname or parts.query or parts.fragment:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
 
 
 class ConfigError(Exception):

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import httpx
 from redis.asyncio import Redis
 
 from authd.clock import Clock, SystemClock
@@ -28,7 +29,9 @@ from authd.core.ratelimit import BruteForceGuard, RateLimitStore
 from authd.core.revocation import Revocations
 from authd.core.secrets import ServerSecrets, load_root_secret
 from authd.core.sessions import CookieSessionService
+from authd.core.social import SocialLogins
 from authd.core.tokens import TokenService
+from authd.oauth.driver import ProviderClient, new_http_client
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
 from authd.storage.redis.client import create_redis
 from authd.storage.redis.fanout import RevocationFanout
@@ -57,6 +60,9 @@ class Services:
     clients: ClientRegistry
     directory: SessionDirectory
     cookie_sessions: CookieSessionService
+    social: SocialLogins
+    providers: dict[str, ProviderClient]
+    provider_http: httpx.AsyncClient
     redis: Redis | None = None
     fanout: RevocationFanout | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -68,6 +74,8 @@ class Services:
             KEY_RELOAD_INTERVAL, self.keys.reload, "key reload")))
         self._tasks.append(asyncio.create_task(self._every(
             FEED_PRUNE_INTERVAL, self.revocations.prune, "revocation feed pruning")))
+        self._tasks.append(asyncio.create_task(self._every(
+            FEED_PRUNE_INTERVAL, self.social.prune, "pending social login pruning")))
         if self.fanout is not None:
             self._tasks.append(asyncio.create_task(self.fanout.listen(
                 self.revocations.denylist.add, self.revocations.sync)))
@@ -89,6 +97,7 @@ class Services:
                 await task
         self._tasks.clear()
         self.hasher.close()
+        await self.provider_http.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.db.dispose()
@@ -131,10 +140,18 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
         RedisCookieSessions(redis, settings.redis_key_prefix) if redis is not None
         else store.sessions)
     directory = SessionDirectory(store.families, cookie_store, tokens, auditor, clock)
+    provider_http = new_http_client()
+    providers = {
+        name: ProviderClient(name, config, f"{settings.issuer}/v1/oauth/{name}/callback",
+                             provider_http, clock)
+        for name, config in settings.oauth.providers.items()}
+    social = SocialLogins(store.users, store.identities, store.codes, store.pending, tokens,
+                          auditor, clock)
     return Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
                     keys=keys, revocations=revocations, accounts=accounts, tokens=tokens,
                     auditor=auditor, guard=guard, clients=ClientRegistry(settings),
                     directory=directory,
                     cookie_sessions=CookieSessionService(cookie_store, store.users, settings,
                                                          secrets.csrf_mac, auditor, clock),
+                    social=social, providers=providers, provider_http=provider_http,
                     redis=redis, fanout=fanout)

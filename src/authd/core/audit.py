@@ -26,6 +26,8 @@ LOGOUT = "logout"
 LOGOUT_EVERYWHERE = "logout.everywhere"
 KEY_ROTATED = "key.rotated"
 PASSWORD_CHANGED = "password.changed"
+IDENTITY_LINKED = "identity.linked"
+CODE_REPLAYED = "code.replayed"
 
 
 class Auditor:

@@ -95,3 +95,31 @@ class ClientInfo:
 
     ip: str | None = None
     user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A social-login account (provider + its stable subject) linked to an authd user."""
+
+    provider: str
+    subject: str
+    user_id: str
+    email: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeCode:
+    """A token-mode social login waiting to be exchanged; only the code's SHA-256 is kept.
+
+    ``family_id`` is chosen when the code is issued, so that a replay can
+    revoke the family the first exchange created.
+    """
+
+    code_hash: bytes
+    user_id: str
+    client_id: str
+    expires_at: float
+    family_id: str
+    used_at: float | None = None
+    code_challenge: str | None = None

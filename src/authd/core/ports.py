@@ -12,7 +12,9 @@ from typing import Protocol
 from authd.core.models import (
     AuditEvent,
     CookieSession,
+    Identity,
     KeyRecord,
+    OneTimeCode,
     RefreshFamily,
     Revocation,
     User,
@@ -99,3 +101,35 @@ class AuditStore(Protocol):
     async def list_events(self, *, user_id: str | None, event: str | None, limit: int
                           ) -> Sequence[AuditEvent]: ...
 
+
+
+class IdentityStore(Protocol):
+    async def find_identity(self, provider: str, subject: str) -> Identity | None: ...
+
+    async def create_user_with_identity(self, user: User, identity: Identity) -> None:
+        """Both or neither; ``authd.errors.Conflict`` (EmailTaken for the email) if either exists."""
+        ...
+
+    async def add_identity(self, identity: Identity) -> None:
+        """Link to an existing user; ``authd.errors.Conflict`` if the identity is linked already."""
+        ...
+
+
+class OneTimeCodeStore(Protocol):
+    async def add_code(self, code: OneTimeCode) -> None: ...
+
+    async def use_code(self, code_hash: bytes, now: float) -> tuple[OneTimeCode | None, bool]:
+        """Mark used; the record (None if unknown) and whether this was its first use, atomically."""
+        ...
+
+    async def prune_codes(self, now: float) -> int: ...
+
+
+class PendingLoginStore(Protocol):
+    async def put_pending(self, key: str, record: bytes, expires_at: float) -> None: ...
+
+    async def take_pending(self, key: str, now: float) -> bytes | None:
+        """Remove and return: each pending login is handed out at most once."""
+        ...
+
+    async def prune_pending(self, now: float) -> int: ...

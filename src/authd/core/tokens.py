@@ -79,12 +79,16 @@ class TokenService:
     # -- grants --------------------------------------------------------------
 
     async def start_family(self, user: User, client_id: str, scope: str, audience: str,
-                           client: ClientInfo) -> TokenPair:
-        """A new refresh family (one login) and its first token pair."""
+                           client: ClientInfo, *, family_id: str | None = None) -> TokenPair:
+        """A new refresh family (one login) and its first token pair.
+
+        ``family_id`` is given when it was fixed in advance (a social login's one-time code).
+        """
         now = self._clock.now()
         s = self._settings
         family = RefreshFamily(
-            id=new_id(), user_id=user.id, client_id=client_id, scope=scope, audience=audience,
+            id=family_id or new_id(), user_id=user.id, client_id=client_id, scope=scope,
+            audience=audience,
             generation=0, rotated_at=now, created_at=now, last_used_at=now,
             idle_expires_at=now + min(s.refresh_idle_ttl, s.refresh_absolute_ttl),
             absolute_expires_at=now + s.refresh_absolute_ttl,
@@ -182,6 +186,9 @@ class TokenService:
             await self._revocations.revoke(Revocation(
                 "sid", family_id, now + self._settings.access_token_ttl + 60))
         return revoked
+
+    async def family_exists(self, family_id: str) -> bool:
+        return await self._families.get_family(family_id) is not None
 
     async def revoke_token(self, token: str, hint: str | None, client_id: str,
                            client: ClientInfo) -> None:

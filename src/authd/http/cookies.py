@@ -31,3 +31,27 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(cookie_name(settings), path="/",
                            secure=not settings.insecure_cookies_allowed, httponly=True,
                            samesite="lax")
+
+
+# The social-login browser binding: proves the callback comes back to the browser that
+# started the login. Path-scoped to the OAuth routes; SameSite=Lax because the callback
+# is a top-level navigation from the provider's site; ten minutes, like the login itself.
+BINDING_BASE_NAME = "authd_oauth"
+BINDING_PATH = "/v1/oauth/"
+
+
+def binding_cookie_name(settings: Settings) -> str:
+    return BINDING_BASE_NAME if settings.insecure_cookies_allowed else f"__Secure-{BINDING_BASE_NAME}"
+
+
+def set_binding_cookie(response: Response, settings: Settings, value: str, max_age: int) -> None:
+    response.set_cookie(
+        binding_cookie_name(settings), value, max_age=max_age, path=BINDING_PATH,
+        secure=not settings.insecure_cookies_allowed, httponly=True, samesite="lax",
+    )
+
+
+def clear_binding_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(binding_cookie_name(settings), path=BINDING_PATH,
+                           secure=not settings.insecure_cookies_allowed, httponly=True,
+                           samesite="lax")

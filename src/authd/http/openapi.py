@@ -45,14 +45,23 @@ def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
 _TOKEN_PARAMS = _obj({
-    "grant_type": {"enum": ["password", "refresh_token"]},
+    "grant_type": {"enum": ["password", "refresh_token", "authorization_code"]},
     "username": _STR, "password": _STR, "refresh_token": _STR, "scope": _STR,
+    "code": _STR, "code_verifier": _STR,
     "audience": _STR, "resource": _STR, "client_id": _STR, "client_secret": _STR,
 }, ["grant_type"])
 _TOKEN_RESPONSE = _obj({
     "access_token": _STR, "token_type": {"const": "Bearer"}, "expires_in": _INT,
     "refresh_token": _STR, "scope": _STR,
 }, ["access_token", "token_type", "expires_in", "refresh_token", "scope"])
+_PROVIDER = {"name": "provider", "in": "path", "required": True, "schema": _STR}
+
+
+def _query(name: str, required: bool, values: list[str] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required,
+            "schema": {"enum": values} if values else _STR}
+
+
 _USER = _obj({"id": _STR, "email": _STR, "email_verified": {"type": "boolean"},
                "name": {"type": ["string", "null"]}})
 _SESSION = _obj({
@@ -72,7 +81,8 @@ def openapi_document() -> dict[str, Any]:
             body={"application/json": {"schema": _obj(
                 {"email": _STR, "password": _STR, "name": _STR}, ["email", "password"])}})},
         "/v1/token": {"post": _op(
-            "OAuth 2.0 token endpoint (password and refresh_token grants)",
+            "OAuth 2.0 token endpoint (password, refresh_token, and authorization_code for a "
+            "social login's one-time code)",
             {"200": {"description": "a token pair", **_json(_TOKEN_RESPONSE)},
              **_errors(400, 401, 413, 415, 429)},
             body={_FORM: {"schema": _TOKEN_PARAMS}, "application/json": {"schema": _TOKEN_PARAMS}})},
@@ -122,6 +132,19 @@ def openapi_document() -> dict[str, Any]:
                                                   **_errors(401, 403, 404)},
             secured=True, params=[{"name": "session_id", "in": "path", "required": True,
                                    "schema": _STR}])},
+        "/v1/oauth/{provider}/authorize": {"get": _op(
+            "Start a social login: 302 to the provider with state, nonce and PKCE S256",
+            {"302": {"description": "to the provider (sets the HttpOnly browser-binding cookie)"},
+             **_errors(400, 404)},
+            params=[_PROVIDER, _query("redirect_to", True), _query("mode", False, ["session", "token"]),
+                    _query("client_id", False), _query("code_challenge", False),
+                    _query("code_challenge_method", False, ["S256"])])},
+        "/v1/oauth/{provider}/callback": {"get": _op(
+            "The provider's redirect back: 302 to redirect_to with a session cookie (session mode), "
+            "?code= (token mode) or ?error=",
+            {"302": {"description": "back to the app"}, **_errors(400, 404)},
+            params=[_PROVIDER, _query("state", True), _query("code", False), _query("iss", False),
+                    _query("error", False)])},
         "/v1/revocations": {"get": _op(
             "Feed of revoked access-token jti and sid values", {
                 "200": {"description": "feed page", **_json(_obj({

@@ -143,3 +143,8 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     if not sep:
         raise InvalidClient("malformed Basic credentials")
     return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
+
+
+def read_query(request: Request) -> dict[str, str]:
+    """Query parameters with the same strictness as forms: UTF-8, no NUL, no repeats."""
+    return _parse_form(request.url.query.encode("latin-1", "replace"))

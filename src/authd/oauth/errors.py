@@ -30,3 +30,18 @@ class ProviderRefused(SocialLoginError):
 class InvalidIdToken(SocialLoginError):
     code = "invalid_grant"
     default_description = "the provider's ID token is invalid"
+
+
+class ProviderUnavailable(SocialLoginError):
+    """The provider could not be reached or answered something unusable: not the user's fault."""
+
+    status = 502
+    code = "temporarily_unavailable"
+    default_description = "the login provider is unavailable"
+
+
+class LoginRefused(SocialLoginError):
+    """The provider vouched for the user, but authd's account rules say no."""
+
+    code = "access_denied"
+    default_description = "this login cannot be used"

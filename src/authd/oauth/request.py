@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 from urllib.parse import urlencode
+
+import orjson
 
 from authd.core.ids import b64url
 from authd.oauth.errors import InvalidState, ProviderRefused
@@ -33,13 +35,29 @@ class PendingLogin:
     redirect_to: str
     mode: Mode
     created_at: float
+    client_id: str | None = None  # token mode: the app that will exchange the one-time code
+    app_challenge: str | None = None  # token mode: the app's own PKCE S256 challenge, if it sent one
+
+    def to_record(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def from_record(cls, record: bytes) -> PendingLogin:
+        return cls(**orjson.loads(record))
 
 
-def new_pending(provider: str, redirect_to: str, mode: Mode, now: float) -> PendingLogin:
+def new_pending(provider: str, redirect_to: str, mode: Mode, now: float, *,
+                client_id: str | None = None, app_challenge: str | None = None) -> PendingLogin:
     return PendingLogin(provider=provider, state=secrets.token_urlsafe(32),
                         nonce=secrets.token_urlsafe(32), code_verifier=secrets.token_urlsafe(48),
                         browser_binding=secrets.token_urlsafe(32), redirect_to=redirect_to,
-                        mode=mode, created_at=now)
+                        mode=mode, created_at=now, client_id=client_id,
+                        app_challenge=app_challenge)
+
+
+def state_key(state: str) -> str:
+    """What the pending-login store is keyed by: a digest, so the table holds no usable state."""
+    return hashlib.sha256(state.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def code_challenge(verifier: str) -> str:
@@ -48,12 +66,15 @@ def code_challenge(verifier: str) -> str:
 
 
 def authorize_url(endpoint: str, *, client_id: str, redirect_uri: str, scopes: tuple[str, ...],
-                  pending: PendingLogin) -> str:
-    query = urlencode({"response_type": "code", "client_id": client_id,
-                       "redirect_uri": redirect_uri, "scope": " ".join(scopes),
-                       "state": pending.state, "nonce": pending.nonce,
-                       "code_challenge": code_challenge(pending.code_verifier),
-                       "code_challenge_method": "S256"})
+                  pending: PendingLogin, oidc: bool = True) -> str:
+    """The provider URL the browser is sent to; ``nonce`` only for OpenID Connect providers."""
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
+              "scope": " ".join(scopes), "state": pending.state,
+              "code_challenge": code_challenge(pending.code_verifier),
+              "code_challenge_method": "S256"}
+    if oidc:
+        params["nonce"] = pending.nonce
+    query = urlencode(params)
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
 

@@ -15,7 +15,8 @@ JWKS_MAX_AGE = 300
 FEED_POLL_AFTER = 2
 
 
-def discovery_document(issuer: str, algs: list[str], grants: list[str]) -> dict[str, Any]:
+def discovery_document(issuer: str, algs: list[str], grants: list[str],
+                       providers: list[str] | None = None) -> dict[str, Any]:
     return {
         "issuer": issuer,
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
@@ -26,7 +27,10 @@ def discovery_document(issuer: str, algs: list[str], grants: list[str]) -> dict[
         "authd_revocations_endpoint": f"{issuer}/v1/revocations",
         "authd_sessions_endpoint": f"{issuer}/v1/sessions",
         "grant_types_supported": grants,
-        "response_types_supported": [],  # no authorization endpoint (yet): tokens come from /v1/token
+        # authd is no OpenID Provider for other apps: its authorization_code grant only
+        # redeems the one-time codes of its own social logins (/v1/oauth/{provider}/...).
+        "response_types_supported": [],
+        "authd_oauth_providers": providers or [],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic",
                                                   "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic",
@@ -44,7 +48,8 @@ async def openid_configuration(request: Request) -> Response:
     svc = services(request)
     algs = sorted({r.alg for r in svc.keys.ring.records})
     return json_response(discovery_document(svc.settings.issuer, algs,
-                                            ["password", "refresh_token"]),
+                                            ["password", "refresh_token", "authorization_code"],
+                                            sorted(svc.providers)),
                          headers={"Cache-Control": "public, max-age=3600"})
 
 

@@ -51,6 +51,11 @@ async def token(request: Request) -> Response:
         except InvalidCredentials:
             raise InvalidGrant("wrong email or password") from None
         pair = await svc.tokens.start_family(user, client.id, scope, audience, who)
+    elif grant == "authorization_code":  # a social login's one-time code (token mode)
+        scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
+        audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
+        pair = await svc.social.exchange_code(_required(params, "code"), client.id,
+                                              params.get("code_verifier"), scope, audience, who)
     elif grant == "refresh_token":
         pair = await svc.tokens.refresh(_required(params, "refresh_token"), client.id,
                                         params.get("scope"), who)

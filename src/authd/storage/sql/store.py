@@ -12,6 +12,7 @@ from authd.storage.sql.families import SqlFamilies
 from authd.storage.sql.keys import SqlKeys
 from authd.storage.sql.revocations import SqlRevocations
 from authd.storage.sql.sessions import SqlCookieSessions
+from authd.storage.sql.social import SqlIdentities, SqlOneTimeCodes, SqlPendingLogins
 from authd.storage.sql.users import SqlUsers
 
 
@@ -24,12 +25,16 @@ class SqlStore:
     sessions: SqlCookieSessions
     revocations: SqlRevocations
     audit: SqlAudit
+    identities: SqlIdentities
+    codes: SqlOneTimeCodes
+    pending: SqlPendingLogins
 
     @classmethod
     def over(cls, db: Database) -> SqlStore:
         return cls(db=db, users=SqlUsers(db), keys=SqlKeys(db), families=SqlFamilies(db),
                    sessions=SqlCookieSessions(db), revocations=SqlRevocations(db),
-                   audit=SqlAudit(db))
+                   audit=SqlAudit(db), identities=SqlIdentities(db), codes=SqlOneTimeCodes(db),
+                   pending=SqlPendingLogins(db))
 
     async def ping(self) -> None:
         await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

@@ -117,6 +117,7 @@ one_time_codes = Table(
     Column("expires_at", Float, nullable=False),
     Column("used_at", Float, nullable=True),
     Column("family_id", String(32), nullable=True),
+    Column("code_challenge", String(64), nullable=True),
 )
 
 pending_logins = Table(

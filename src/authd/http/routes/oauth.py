@@ -1,0 +1,132 @@
+"""Social login: GET /v1/oauth/{provider}/authorize and /v1/oauth/{provider}/callback.
+
+Only translation happens here: the checks are in ``authd.oauth`` (protocol)
+and ``authd.core.social`` (accounts, one-time codes). Once a callback's state
+is valid, every failure sends the user back to ``redirect_to`` with
+``error``/``error_description`` (RFC 6749 4.1.2.1), never to an authd error
+page; before that, nothing is known to be safe to redirect to, so the answer
+is a plain 400.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from authd.core.social import check_app_challenge
+from authd.errors import InvalidRequest, NotFound
+from authd.http.auth import services
+from authd.http.cookies import (
+    binding_cookie_name,
+    clear_binding_cookie,
+    set_binding_cookie,
+    set_session_cookie,
+)
+from authd.http.requests import client_info, read_query
+from authd.oauth.driver import ProviderClient
+from authd.oauth.errors import InvalidState, SocialLoginError
+from authd.oauth.redirects import check_redirect_to
+from authd.oauth.request import PENDING_TTL, Mode, PendingLogin, authorize_url, check_callback
+from authd.wiring import Services
+
+REDIRECT_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
+
+
+def _provider(svc: Services, request: Request) -> ProviderClient:
+    provider = svc.providers.get(request.path_params["provider"])
+    if provider is None:
+        raise NotFound("no such login provider")
+    return provider
+
+
+async def authorize(request: Request) -> Response:
+    svc = services(request)
+    provider = _provider(svc, request)
+    params = read_query(request)
+    redirect_to = check_redirect_to(params.get("redirect_to", ""), svc.settings.redirect_allowlist)
+    mode = params.get("mode", "session")
+    if mode not in ("session", "token"):
+        raise InvalidRequest("mode must be session or token")
+    client_id = params.get("client_id") or svc.settings.default_client_id
+    if client_id != svc.settings.default_client_id and client_id not in svc.settings.clients:
+        raise InvalidRequest("unknown client_id")
+    challenge = check_app_challenge(params.get("code_challenge"), params.get("code_challenge_method"))
+    try:
+        metadata = await provider.metadata()
+    except SocialLoginError as exc:
+        return _back_to_app(svc, redirect_to, exc)
+    pending = await svc.social.begin(provider.name, redirect_to, cast(Mode, mode),
+                                     client_id=client_id, app_challenge=challenge)
+    location = authorize_url(metadata.authorization_endpoint, client_id=provider.config.client_id,
+                             redirect_uri=provider.redirect_uri,
+                             scopes=provider.scopes, pending=pending,
+                             oidc=metadata.kind == "oidc")
+    response = RedirectResponse(location, status_code=302, headers=REDIRECT_HEADERS)
+    set_binding_cookie(response, svc.settings, pending.browser_binding, int(PENDING_TTL))
+    return response
+
+
+async def callback(request: Request) -> Response:
+    svc = services(request)
+    provider = _provider(svc, request)
+    params = read_query(request)
+    pending = await svc.social.take(params.get("state"))
+    if pending is not None and pending.provider != provider.name:
+        pending = None  # a state issued for another provider's login
+    binding = request.cookies.get(binding_cookie_name(svc.settings))
+    try:
+        metadata = await provider.metadata()
+        code = check_callback(pending, params, binding, now=svc.clock.now(), issuer=metadata.issuer,
+                              issuer_required=metadata.iss_parameter_required)
+    except InvalidState as exc:
+        if exc.redirect_to is None:
+            raise
+        return _back_to_app(svc, exc.redirect_to, exc)
+    except SocialLoginError as exc:
+        if pending is None:
+            raise InvalidState() from None
+        return _back_to_app(svc, pending.redirect_to, exc)
+    assert pending is not None
+    try:
+        return await _finish(svc, request, provider, pending, code)
+    except SocialLoginError as exc:
+        return _back_to_app(svc, pending.redirect_to, exc)
+
+
+async def _finish(svc: Services, request: Request, provider: ProviderClient, pending: PendingLogin,
+                  code: str) -> Response:
+    profile = await provider.complete(pending, code)
+    who = client_info(request)
+    user = await svc.social.sign_in(profile, link_by_verified_email=provider.config.link_by_verified_email,
+                                    client=who)
+    if pending.mode == "token":
+        one_time = await svc.social.issue_code(user, pending.client_id or svc.settings.default_client_id,
+                                               pending.app_challenge)
+        response = _redirect(svc, _with_params(pending.redirect_to, {"code": one_time}))
+    else:
+        started = await svc.cookie_sessions.start(user, who)
+        response = _redirect(svc, pending.redirect_to)
+        set_session_cookie(response, svc.settings, started.cookie_value)
+    return response
+
+
+def _back_to_app(svc: Services, redirect_to: str, exc: SocialLoginError) -> Response:
+    return _redirect(svc, _with_params(redirect_to, {"error": exc.code,
+                                                     "error_description": exc.description}))
+
+
+def _redirect(svc: Services, location: str) -> Response:
+    response = RedirectResponse(location, status_code=302, headers=REDIRECT_HEADERS)
+    clear_binding_cookie(response, svc.settings)
+    return response
+
+
+def _with_params(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` added to its query (the app's own parameters are kept)."""
+    parts = urlsplit(url)
+    extra = urlencode(params)
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

@@ -1,0 +1,82 @@
+"""Social login's tables: identities, one-time codes and pending logins."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from authd.core.models import Identity, OneTimeCode, User
+from authd.errors import Conflict, EmailTaken
+from authd.storage.sql._base import SqlRepository, to_model
+from authd.storage.sql.tables import identities, one_time_codes, pending_logins, users
+
+
+class SqlIdentities(SqlRepository):
+    async def find_identity(self, provider: str, subject: str) -> Identity | None:
+        query = select(identities).where(identities.c.provider == provider,
+                                         identities.c.subject == subject)
+        row = await self._db.read(lambda c: c.execute(query).first())
+        return to_model(Identity, row) if row else None
+
+    async def create_user_with_identity(self, user: User, identity: Identity) -> None:
+        def create(c: Connection) -> None:
+            c.execute(insert(users).values(**{col.name: getattr(user, col.name) for col in users.c}))
+            c.execute(insert(identities).values(**_identity_row(identity)))
+        try:
+            await self._db.write(create)
+        except IntegrityError as exc:
+            raise (EmailTaken() if "email" in str(exc.orig).lower() else Conflict()) from None
+
+    async def add_identity(self, identity: Identity) -> None:
+        statement = insert(identities).values(**_identity_row(identity))
+        try:
+            await self._db.write(lambda c: c.execute(statement))
+        except IntegrityError:
+            raise Conflict("this identity is linked already") from None
+
+
+def _identity_row(identity: Identity) -> dict[str, object]:
+    return {c.name: getattr(identity, c.name) for c in identities.c}
+
+
+class SqlOneTimeCodes(SqlRepository):
+    async def add_code(self, code: OneTimeCode) -> None:
+        statement = insert(one_time_codes).values(
+            **{c.name: getattr(code, c.name) for c in one_time_codes.c})
+        await self._db.write(lambda c: c.execute(statement))
+
+    async def use_code(self, code_hash: bytes, now: float) -> tuple[OneTimeCode | None, bool]:
+        mark = (update(one_time_codes)
+                .where(one_time_codes.c.code_hash == code_hash, one_time_codes.c.used_at.is_(None))
+                .values(used_at=now))
+        query = select(one_time_codes).where(one_time_codes.c.code_hash == code_hash)
+
+        def use(c: Connection) -> tuple[OneTimeCode | None, bool]:
+            # The UPDATE's row lock (PostgreSQL) or the single writer (SQLite) makes
+            # exactly one of N concurrent exchanges see its first use.
+            first = c.execute(mark).rowcount == 1
+            row = c.execute(query).first()
+            return (to_model(OneTimeCode, row) if row else None), first
+        return await self._db.write(use)
+
+    async def prune_codes(self, now: float) -> int:
+        # Used codes are kept a while past expiry so a late replay still revokes.
+        statement = delete(one_time_codes).where(one_time_codes.c.expires_at < now - 86_400)
+        return await self._db.write(lambda c: c.execute(statement).rowcount)
+
+
+class SqlPendingLogins(SqlRepository):
+    async def put_pending(self, key: str, record: bytes, expires_at: float) -> None:
+        statement = insert(pending_logins).values(key=key, record=record, expires_at=expires_at)
+        await self._db.write(lambda c: c.execute(statement))
+
+    async def take_pending(self, key: str, now: float) -> bytes | None:
+        statement = (delete(pending_logins)
+                     .where(pending_logins.c.key == key, pending_logins.c.expires_at > now)
+                     .returning(pending_logins.c.record))
+        record = await self._db.write(lambda c: c.execute(statement).scalar())
+        return bytes(record) if record is not None else None
+
+    async def prune_pending(self, now: float) -> int:
+        statement = delete(pending_logins).where(pending_logins.c.expires_at <= now)
+        return await self._db.write(lambda c: c.execute(statement).rowcount)
