@@ -66,6 +66,8 @@ class ProviderConfig(_Frozen):
     scopes: tuple[str, ...] | None = Field(
         None, description="default: openid email profile; read:user user:email for GitHub")
     link_by_verified_email: bool = False
+    token_auth_method: Literal["client_secret_basic", "client_secret_post"] | None = Field(
+        None, description="default: client_secret_basic if discovery lists it, else _post")
     web_url: str | None = Field(None, description="GitHub preset: a GitHub Enterprise Server URL")
     api_url: str | None = Field(None, description="GitHub preset: its REST API URL")
 

@@ -103,7 +103,8 @@ def metadata_from_discovery(config: ProviderConfig, document: Any) -> ProviderMe
         accepted_issuers=GOOGLE_ISSUERS if config.preset == "google" else (issuer,),
         authorization_endpoint=str(endpoints["authorization_endpoint"]),
         token_endpoint=str(endpoints["token_endpoint"]),
-        token_auth_method=_auth_method(document), jwks_uri=endpoints["jwks_uri"],
+        token_auth_method=config.token_auth_method or _auth_method(document),
+        jwks_uri=endpoints["jwks_uri"],
         userinfo_endpoint=endpoints["userinfo_endpoint"],
         iss_parameter_required=document.get("authorization_response_iss_parameter_supported") is True)
 
