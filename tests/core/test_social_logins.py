@@ -1,0 +1,171 @@
+"""Social-login account rules and one-time codes, over real SQLite and PostgreSQL, with a fixed clock."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from authd.clock import FixedClock
+from authd.config import Settings
+from authd.core.ids import b64url, new_id
+from authd.core.models import ClientInfo, User
+from authd.core.social import CODE_TTL, decide_link
+from authd.errors import InvalidGrant
+from authd.oauth.errors import LoginRefused
+from authd.oauth.flow import Profile
+from authd.oauth.request import PENDING_TTL
+from authd.wiring import Services, build_services
+
+WHO = ClientInfo(ip="203.0.113.9", user_agent="test")
+
+
+def _user(email: str = "a@example.com", verified: bool = True, disabled: bool = False) -> User:
+    return User(id=new_id(), email=email, email_verified=verified, name=None, password_hash=None,
+                disabled=disabled, created_at=0.0)
+
+
+# -- the rules, as a pure function ---------------------------------------------------------
+
+
+def test_a_linked_identity_wins_whatever_the_email_says() -> None:
+    linked = _user("old@example.com")
+    assert decide_link("new@example.com", False, linked=linked, same_email=None,
+                       link_by_verified_email=False).user == linked
+
+
+@pytest.mark.parametrize(("email", "verified"), [(None, True), ("a@example.com", False)])
+def test_no_account_without_a_verified_email(email: str | None, verified: bool) -> None:
+    with pytest.raises(LoginRefused):
+        decide_link(email, verified, linked=None, same_email=None, link_by_verified_email=True)
+
+
+@pytest.mark.parametrize(("allowed", "existing_verified", "disabled", "joins"), [
+    (True, True, False, True),
+    (False, True, False, False),  # config says no
+    (True, False, False, False),  # a password sign-up proves nothing about the mailbox
+    (True, True, True, False),  # disabled accounts stay closed
+])
+def test_joining_by_email(allowed: bool, existing_verified: bool, disabled: bool, joins: bool) -> None:
+    existing = _user(verified=existing_verified, disabled=disabled)
+    if joins:
+        link = decide_link("a@example.com", True, linked=None, same_email=existing,
+                           link_by_verified_email=allowed)
+        assert (link.action, link.user) == ("join", existing)
+    else:
+        with pytest.raises(LoginRefused):
+            decide_link("a@example.com", True, linked=None, same_email=existing,
+                        link_by_verified_email=allowed)
+
+
+def test_a_disabled_linked_account_is_refused() -> None:
+    with pytest.raises(LoginRefused):
+        decide_link("a@example.com", True, linked=_user(disabled=True), same_email=None,
+                    link_by_verified_email=False)
+
+
+# -- over the real stores ------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Services, FixedClock]]:
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("fresh_pg_url")
+    clock = FixedClock()
+    svc = await build_services(Settings(data_dir=tmp_path, database_url=database_url), clock)
+    try:
+        yield svc, clock
+    finally:
+        await svc.close()
+
+
+def _profile(subject: str | None = None, email: str | None = None) -> Profile:
+    return Profile("acme", subject or secrets.token_hex(4), email or f"{secrets.token_hex(4)}@example.com",
+                   True, "Ada")
+
+
+async def test_first_login_creates_then_finds_the_user(services: tuple[Services, FixedClock]) -> None:
+    svc, _ = services
+    profile = _profile()
+    first = await svc.social.sign_in(profile, link_by_verified_email=False, client=WHO)
+    again = await svc.social.sign_in(profile, link_by_verified_email=False, client=WHO)
+    assert first.id == again.id and first.email_verified and first.password_hash is None
+
+
+async def test_concurrent_first_logins_make_one_user(services: tuple[Services, FixedClock]) -> None:
+    svc, _ = services
+    profile = _profile()
+    users = await asyncio.gather(*(svc.social.sign_in(profile, link_by_verified_email=False, client=WHO)
+                                   for _ in range(4)))
+    assert len({u.id for u in users}) == 1
+
+
+async def test_pending_login_is_handed_out_once_and_expires(services: tuple[Services, FixedClock]) -> None:
+    svc, clock = services
+    pending = await svc.social.begin("acme", "https://app.example/cb", "session")
+    taken = await svc.social.take(pending.state)
+    assert taken == pending
+    assert await svc.social.take(pending.state) is None
+    late = await svc.social.begin("acme", "https://app.example/cb", "token")
+    clock.advance(PENDING_TTL + 1)
+    assert await svc.social.take(late.state) is None
+    assert await svc.social.take(None) is None and await svc.social.take("x" * 600) is None
+
+
+async def _code(svc: Services, challenge: str | None = None) -> tuple[str, User]:
+    user = await svc.social.sign_in(_profile(), link_by_verified_email=False, client=WHO)
+    return await svc.social.issue_code(user, "authd", challenge), user
+
+
+async def test_one_time_code_expires_after_60_seconds(services: tuple[Services, FixedClock]) -> None:
+    svc, clock = services
+    code, _ = await _code(svc)
+    clock.advance(CODE_TTL + 1)
+    with pytest.raises(InvalidGrant):
+        await svc.social.exchange_code(code, "authd", None, "openid", svc.settings.audience, WHO)
+
+
+async def test_one_time_code_is_bound_to_its_client(services: tuple[Services, FixedClock]) -> None:
+    svc, _ = services
+    code, _ = await _code(svc)
+    with pytest.raises(InvalidGrant):
+        await svc.social.exchange_code(code, "another-client", None, "openid", svc.settings.audience, WHO)
+
+
+async def test_codes_are_stored_only_as_hashes(services: tuple[Services, FixedClock]) -> None:
+    svc, _ = services
+    code, _ = await _code(svc)
+    from sqlalchemy import select
+
+    from authd.storage.sql.tables import one_time_codes
+    rows = await svc.store.db.read(lambda c: c.execute(select(one_time_codes)).all())
+    stored = [bytes(r.code_hash) for r in rows]
+    assert hashlib.sha256(code.encode()).digest() in stored
+    assert all(code not in str(value) for row in rows for value in row)
+
+
+async def test_replay_revokes_the_family_of_the_first_exchange(services: tuple[Services, FixedClock]) -> None:
+    svc, _ = services
+    verifier = secrets.token_urlsafe(48)
+    code, user = await _code(svc, b64url(hashlib.sha256(verifier.encode()).digest()))
+    pair = await svc.social.exchange_code(code, "authd", verifier, "openid", svc.settings.audience, WHO)
+    with pytest.raises(InvalidGrant):
+        await svc.social.exchange_code(code, "authd", verifier, "openid", svc.settings.audience, WHO)
+    with pytest.raises(InvalidGrant):
+        await svc.tokens.refresh(pair.refresh_token, "authd", None, WHO)
+    assert await svc.store.families.list_families(user.id, svc.clock.now()) == []
+
+
+async def test_concurrent_exchanges_yield_one_pair(services: tuple[Services, FixedClock]) -> None:
+    svc, _ = services
+    code, _ = await _code(svc)
+    results = await asyncio.gather(*(svc.social.exchange_code(code, "authd", None, "openid",
+                                                              svc.settings.audience, WHO)
+                                     for _ in range(5)), return_exceptions=True)
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert all(isinstance(r, InvalidGrant) for r in results if isinstance(r, BaseException))
