@@ -72,7 +72,8 @@ def test_a_disabled_linked_account_is_refused() -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Services, FixedClock]]:
+async def services(request: pytest.FixtureRequest,
+                   tmp_path: Path) -> AsyncIterator[tuple[Services, FixedClock]]:
     database_url = None
     if request.param == "postgres":
         database_url = request.getfixturevalue("fresh_pg_url")
