@@ -462,3 +462,17 @@ def test_no_secret_reaches_the_log(social: Social, browser: httpx.Client) -> Non
     back_at_app(log_in(social, browser, mode="token"))
     log = Path(social.authd.log_path).read_text()
     assert fake_oidc.CLIENT_SECRET not in log and fake_github.CLIENT_SECRET not in log
+
+
+def test_social_logins_and_refusals_are_in_the_audit_trail(social: Social, browser: httpx.Client) -> None:
+    import json
+    log_in(social, browser, "github")
+    user_id = session_user(browser, social.url)["id"]
+    social.op.tamper_id_token = ID_TOKEN_ATTACKS["alg none"]
+    with httpx.Client(timeout=30) as other:
+        log_in(social, other)
+    ok = [json.loads(line) for line in social.authd.cli("audit", "--user", user_id).stdout.splitlines()]
+    assert {"event": "login.ok", "provider": "github"}.items() <= ok[0].items()
+    failed = [json.loads(line) for line in social.authd.cli("audit", "--event", "login.failed",
+                                                             "--limit", "1").stdout.splitlines()]
+    assert failed[0]["provider"] == "fake" and failed[0]["error"] == "invalid_grant"

@@ -13,12 +13,11 @@ import hashlib
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import orjson
-
+from tests.peers._loopback import LoopbackServer, read_form, redirect, send_json
 from tests.peers.fake_oidc import b64
 
 CLIENT_ID = "Iv1.fakegithubclient"
@@ -35,39 +34,23 @@ def new_github_user(**changes: Any) -> dict[str, Any]:
 
 
 @dataclass
-class FakeGitHub:
+class FakeGitHub(LoopbackServer):
     user: dict[str, Any] = field(default_factory=new_github_user)
 
     def __post_init__(self) -> None:
         self._codes: dict[str, tuple[dict[str, Any], str | None]] = {}
         self._tokens: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        github = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                github._get(self)
-
-            def do_POST(self) -> None:
-                github._post(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.start_server()
         self.api_url = f"{self.url}/api"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeGitHub:
-        self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self.stop_server()
 
-    def _get(self, handler: BaseHTTPRequestHandler) -> None:
+    def handle_get(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlsplit(handler.path)
         query = dict(parse_qsl(url.query))
         if url.path == "/login/oauth/authorize":
@@ -75,28 +58,25 @@ class FakeGitHub:
             with self._lock:
                 self._codes[code] = (dict(self.user), query.get("code_challenge"))
             back = urlencode({"code": code, "state": query.get("state", "")})
-            handler.send_response(302)
-            handler.send_header("Location", f"{query.get('redirect_uri')}?{back}")
-            handler.end_headers()
+            redirect(handler, f"{query.get('redirect_uri')}?{back}")
             return
         token = handler.headers.get("Authorization", "")
         with self._lock:
             user = self._tokens.get(token.removeprefix("Bearer ")) if token.startswith("Bearer ") else None
         if user is None:
-            _send(handler, 401, {"message": "Bad credentials"})
+            send_json(handler, 401, {"message": "Bad credentials"})
         elif url.path == "/api/user":
-            _send(handler, 200, {k: v for k, v in user.items() if k != "emails"})
+            send_json(handler, 200, {k: v for k, v in user.items() if k != "emails"})
         elif url.path == "/api/user/emails":
-            _send(handler, 200, user["emails"])
+            send_json(handler, 200, user["emails"])
         else:
-            _send(handler, 404, {"message": "Not Found"})
+            send_json(handler, 404, {"message": "Not Found"})
 
-    def _post(self, handler: BaseHTTPRequestHandler) -> None:
+    def handle_post(self, handler: BaseHTTPRequestHandler) -> None:
         if urlsplit(handler.path).path != "/login/oauth/access_token":
-            _send(handler, 404, {"message": "Not Found"})
+            send_json(handler, 404, {"message": "Not Found"})
             return
-        length = int(handler.headers.get("Content-Length", "0"))
-        form = dict(parse_qsl(handler.rfile.read(length).decode()))
+        form = dict(parse_qsl(read_form(handler).decode()))
         with self._lock:
             found = self._codes.pop(form.get("code", ""), None)
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
@@ -113,7 +93,7 @@ class FakeGitHub:
             answer = {"access_token": access_token, "token_type": "bearer",
                       "scope": "read:user,user:email"}
         if "application/json" in handler.headers.get("Accept", ""):
-            _send(handler, 200, answer)
+            send_json(handler, 200, answer)
         else:
             data = urlencode(answer).encode()
             handler.send_response(200)
@@ -122,11 +102,3 @@ class FakeGitHub:
             handler.end_headers()
             handler.wfile.write(data)
 
-
-def _send(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
-    data = orjson.dumps(body)
-    handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)

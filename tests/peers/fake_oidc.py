@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -28,6 +28,7 @@ import orjson
 
 from authd import jose
 from authd.jose._b64 import b64url_encode
+from tests.peers._loopback import LoopbackServer, read_form, redirect, send_json
 
 CLIENT_ID = "authd-at-fake"
 CLIENT_SECRET = "fake-secret-" + "x" * 20
@@ -69,7 +70,7 @@ class _Grant:
 
 
 @dataclass
-class FakeOIDCProvider:
+class FakeOIDCProvider(LoopbackServer):
     user: dict[str, Any] = field(default_factory=lambda: new_user())
     tamper_id_token: Tamper | None = None
     userinfo_sub: str | None = None
@@ -81,29 +82,14 @@ class FakeOIDCProvider:
     def __post_init__(self) -> None:
         self._grants: dict[str, _Grant] = {}
         self._lock = threading.Lock()
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                provider._get(self)
-
-            def do_POST(self) -> None:
-                provider._post(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.issuer = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.start_server()
+        self.issuer = self.url
 
     def __enter__(self) -> FakeOIDCProvider:
-        self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self.stop_server()
 
     def reset(self) -> None:
         self.tamper_id_token = None
@@ -113,11 +99,11 @@ class FakeOIDCProvider:
 
     # -- endpoints --------------------------------------------------------------
 
-    def _get(self, handler: BaseHTTPRequestHandler) -> None:
+    def handle_get(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlsplit(handler.path)
         query = dict(parse_qsl(url.query))
         if url.path == "/.well-known/openid-configuration":
-            _send(handler, 200, {
+            send_json(handler, 200, {
                 "issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
                 "token_endpoint": f"{self.issuer}/token", "userinfo_endpoint": f"{self.issuer}/userinfo",
                 "jwks_uri": f"{self.issuer}/jwks", "response_types_supported": ["code"],
@@ -127,7 +113,7 @@ class FakeOIDCProvider:
                 "id_token_signing_alg_values_supported": ["ES256"]})
         elif url.path == "/jwks":
             self.jwks_requests += 1
-            _send(handler, 200, {"keys": [self.key.public_jwk()]})
+            send_json(handler, 200, {"keys": [self.key.public_jwk()]})
         elif url.path == "/authorize":
             code = secrets.token_urlsafe(24)
             with self._lock:
@@ -136,29 +122,26 @@ class FakeOIDCProvider:
                                             query.get("code_challenge"))
             back = {"code": code, "state": query.get("state", ""),
                     "iss": self.iss_param if self.iss_param is not None else self.issuer}
-            handler.send_response(302)
-            handler.send_header("Location", f"{query.get('redirect_uri')}?{urlencode(back)}")
-            handler.end_headers()
+            redirect(handler, f"{query.get('redirect_uri')}?{urlencode(back)}")
         elif url.path == "/userinfo":
             token = handler.headers.get("Authorization", "").removeprefix("Bearer ")
             grant = self._by_access_token(token)
             if grant is None:
-                _send(handler, 401, {"error": "invalid_token"})
+                send_json(handler, 401, {"error": "invalid_token"})
                 return
-            _send(handler, 200, {**grant.user, "sub": self.userinfo_sub or grant.user["sub"]})
+            send_json(handler, 200, {**grant.user, "sub": self.userinfo_sub or grant.user["sub"]})
         else:
-            _send(handler, 404, {"error": "not_found"})
+            send_json(handler, 404, {"error": "not_found"})
 
-    def _post(self, handler: BaseHTTPRequestHandler) -> None:
+    def handle_post(self, handler: BaseHTTPRequestHandler) -> None:
         if urlsplit(handler.path).path != "/token":
-            _send(handler, 404, {"error": "not_found"})
+            send_json(handler, 404, {"error": "not_found"})
             return
         self.token_requests += 1
-        length = int(handler.headers.get("Content-Length", "0"))
-        form = dict(parse_qsl(handler.rfile.read(length).decode()))
+        form = dict(parse_qsl(read_form(handler).decode()))
         expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         if handler.headers.get("Authorization") != expected:
-            _send(handler, 401, {"error": "invalid_client"})
+            send_json(handler, 401, {"error": "invalid_client"})
             return
         with self._lock:
             grant = self._grants.get(form.get("code", ""))
@@ -166,11 +149,11 @@ class FakeOIDCProvider:
             if grant is not None:
                 grant.used = True
         if grant is None or reuse or grant.redirect_uri != form.get("redirect_uri"):
-            _send(handler, 400, {"error": "invalid_grant"})
+            send_json(handler, 400, {"error": "invalid_grant"})
             return
         verifier = form.get("code_verifier", "")
         if grant.challenge != b64(hashlib.sha256(verifier.encode()).digest()):
-            _send(handler, 400, {"error": "invalid_grant", "error_description": "PKCE"})
+            send_json(handler, 400, {"error": "invalid_grant", "error_description": "PKCE"})
             return
         access_token = secrets.token_urlsafe(24)
         with self._lock:
@@ -184,18 +167,10 @@ class FakeOIDCProvider:
         id_token = self.tamper_id_token(header, claims, self) if self.tamper_id_token else None
         if id_token is None:
             id_token = sign_compact(header, claims, self.key)
-        _send(handler, 200, {"access_token": access_token, "token_type": "Bearer",
+        send_json(handler, 200, {"access_token": access_token, "token_type": "Bearer",
                              "expires_in": 300, "id_token": id_token})
 
     def _by_access_token(self, token: str) -> _Grant | None:
         with self._lock:
             return self._grants.get("at:" + token)
 
-
-def _send(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
-    data = orjson.dumps(body)
-    handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)

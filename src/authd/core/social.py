@@ -140,6 +140,10 @@ class SocialLogins:
         await self._audit(audit.LOGIN_OK, user_id=user.id, client=client, provider=profile.provider)
         return user
 
+    async def refused(self, provider: str, error: str, client: ClientInfo) -> None:
+        """A social login that failed after its state was valid: in the audit trail like a bad password."""
+        await self._audit(audit.LOGIN_FAILED, client=client, provider=provider, error=error)
+
     # -- token mode --------------------------------------------------------------
 
     async def issue_code(self, user: User, client_id: str, app_challenge: str | None) -> str:

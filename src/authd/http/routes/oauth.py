@@ -84,16 +84,16 @@ async def callback(request: Request) -> Response:
     except InvalidState as exc:
         if exc.redirect_to is None:
             raise
-        return _back_to_app(svc, exc.redirect_to, exc)
+        return await _refused(svc, request, provider, exc.redirect_to, exc)
     except SocialLoginError as exc:
         if pending is None:
             raise InvalidState() from None
-        return _back_to_app(svc, pending.redirect_to, exc)
+        return await _refused(svc, request, provider, pending.redirect_to, exc)
     assert pending is not None
     try:
         return await _finish(svc, request, provider, pending, code)
     except SocialLoginError as exc:
-        return _back_to_app(svc, pending.redirect_to, exc)
+        return await _refused(svc, request, provider, pending.redirect_to, exc)
 
 
 async def _finish(svc: Services, request: Request, provider: ProviderClient, pending: PendingLogin,
@@ -111,6 +111,12 @@ async def _finish(svc: Services, request: Request, provider: ProviderClient, pen
         response = _redirect(svc, pending.redirect_to)
         set_session_cookie(response, svc.settings, started.cookie_value)
     return response
+
+
+async def _refused(svc: Services, request: Request, provider: ProviderClient, redirect_to: str,
+                   exc: SocialLoginError) -> Response:
+    await svc.social.refused(provider.name, exc.code, client_info(request))
+    return _back_to_app(svc, redirect_to, exc)
 
 
 def _back_to_app(svc: Services, redirect_to: str, exc: SocialLoginError) -> Response:
