@@ -45,6 +45,7 @@ class RateLimits(_Frozen):
     ip_failures: int = Field(100, ge=1)
     window: int = Field(600, ge=1, description="seconds")
     signups_per_ip: int = Field(20, ge=1, description="per window")
+    social_logins_per_ip: int = Field(300, ge=1, description="social login starts per window")
 
 
 class ClientConfig(_Frozen):

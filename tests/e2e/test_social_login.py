@@ -52,7 +52,7 @@ class Social:
         return self.authd.url
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=["sqlite", "postgres", "redis"])
 def social(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Social]:
     tmp = tmp_path_factory.mktemp(f"social-{request.param}")
     with FakeOIDCProvider() as op, FakeGitHub() as github:
@@ -476,3 +476,26 @@ def test_social_logins_and_refusals_are_in_the_audit_trail(social: Social, brows
     failed = [json.loads(line) for line in social.authd.cli("audit", "--event", "login.failed",
                                                              "--limit", "1").stdout.splitlines()]
     assert failed[0]["provider"] == "fake" and failed[0]["error"] == "invalid_grant"
+
+
+def test_social_login_starts_are_rate_limited_per_ip(tmp_path: Path) -> None:
+    """Each start stores a pending login; one IP cannot fill the table."""
+    with FakeOIDCProvider() as op:
+        config = write_config(tmp_path / "authd.toml", {"fake": {
+            "issuer": op.issuer, "client_id": fake_oidc.CLIENT_ID,
+            "client_secret": fake_oidc.CLIENT_SECRET}})
+        server = AuthdServer(tmp_path, env={"AUTHD_CONFIG": str(config),
+                                            "AUTHD_RATE_LIMITS__SOCIAL_LOGINS_PER_IP": "3"}).start()
+        _assert_fourth_start_is_limited(server)
+
+
+def _assert_fourth_start_is_limited(server: AuthdServer) -> None:
+    try:
+        with server.client() as client:
+            statuses = [client.get("/v1/oauth/fake/authorize", params={"redirect_to": APP}).status_code
+                        for _ in range(4)]
+            limited = client.get("/v1/oauth/fake/authorize", params={"redirect_to": APP})
+        assert statuses == [302, 302, 302, 429]
+        assert int(limited.headers["retry-after"]) > 0
+    finally:
+        server.stop()

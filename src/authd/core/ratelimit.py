@@ -71,6 +71,12 @@ class BruteForceGuard:
         await self._check(key, self._limits.signups_per_ip, self._limits.window)
         await self._store.add(key, self._limits.window, self._clock.now())
 
+    async def check_social_start(self, ip: str) -> None:
+        """Each social login start stores a pending login: bounded per IP so no one fills the table."""
+        key = _key("social", ip)
+        await self._check(key, self._limits.social_logins_per_ip, self._limits.window)
+        await self._store.add(key, self._limits.window, self._clock.now())
+
     async def _check(self, key: str, limit: int, window: float) -> None:
         count, oldest_leaves_at = await self._store.count(key, window, self._clock.now())
         if count >= limit:

@@ -54,6 +54,7 @@ async def authorize(request: Request) -> Response:
     if client_id != svc.settings.default_client_id and client_id not in svc.settings.clients:
         raise InvalidRequest("unknown client_id")
     challenge = check_app_challenge(params.get("code_challenge"), params.get("code_challenge_method"))
+    await svc.guard.check_social_start(client_info(request).ip or "unknown")
     try:
         metadata = await provider.metadata()
     except SocialLoginError as exc:
