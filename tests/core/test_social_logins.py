@@ -106,6 +106,29 @@ async def test_concurrent_first_logins_make_one_user(services: tuple[Services, F
     assert len({u.id for u in users}) == 1
 
 
+async def test_a_first_login_committed_between_the_lookups_is_found(
+        services: tuple[Services, FixedClock], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interleaving behind the race above, forced: this request finds no identity, then the
+    concurrent first login of the same identity commits, then this request finds its email."""
+    svc, _ = services
+    profile = _profile()
+    identities = svc.social._identities
+    real_find = identities.find_identity
+    concurrent: list[User] = []
+
+    async def find_then_let_the_other_request_commit(provider: str, subject: str) -> object:
+        found = await real_find(provider, subject)
+        if found is None and not concurrent:
+            monkeypatch.setattr(identities, "find_identity", real_find)
+            concurrent.append(await svc.social.sign_in(profile, link_by_verified_email=False,
+                                                       client=WHO))
+        return found
+
+    monkeypatch.setattr(identities, "find_identity", find_then_let_the_other_request_commit)
+    user = await svc.social.sign_in(profile, link_by_verified_email=False, client=WHO)
+    assert concurrent and user.id == concurrent[0].id
+
+
 async def test_pending_login_is_handed_out_once_and_expires(services: tuple[Services, FixedClock]) -> None:
     svc, clock = services
     pending = await svc.social.begin("acme", "https://app.example/cb", "session")

@@ -113,10 +113,16 @@ class SocialLogins:
 
     async def _sign_in_once(self, profile: Profile, link_by_verified_email: bool,
                             client: ClientInfo) -> User:
-        identity = await self._identities.find_identity(profile.provider, profile.subject)
-        linked = await self._users.get_user(identity.user_id) if identity else None
         email = _email_of(profile)
-        same_email = await self._users.find_user_by_email(email) if email and not linked else None
+        identity = await self._identities.find_identity(profile.provider, profile.subject)
+        same_email = None
+        if identity is None and email:
+            same_email = await self._users.find_user_by_email(email)
+            if same_email is not None:
+                # That account may be this identity's own, made by a concurrent first login that
+                # committed (user and identity together) between the two reads: look once more.
+                identity = await self._identities.find_identity(profile.provider, profile.subject)
+        linked = await self._users.get_user(identity.user_id) if identity else None
         link = decide_link(email, profile.email_verified, linked=linked, same_email=same_email,
                            link_by_verified_email=link_by_verified_email)
         now = self._clock.now()
