@@ -22,6 +22,7 @@ from authd.core.accounts import Accounts
 from authd.core.audit import Auditor
 from authd.core.clients import ClientRegistry
 from authd.core.directory import SessionDirectory
+from authd.core.identities import IdentityLinks
 from authd.core.keys import KeyManager
 from authd.core.passwords import PasswordHasher
 from authd.core.ports import CookieSessionStore
@@ -61,6 +62,7 @@ class Services:
     directory: SessionDirectory
     cookie_sessions: CookieSessionService
     social: SocialLogins
+    identity_links: IdentityLinks
     providers: dict[str, ProviderClient]
     provider_http: httpx.AsyncClient
     redis: Redis | None = None
@@ -153,5 +155,8 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                     directory=directory,
                     cookie_sessions=CookieSessionService(cookie_store, store.users, settings,
                                                          secrets.csrf_mac, auditor, clock),
-                    social=social, providers=providers, provider_http=provider_http,
+                    social=social,
+                    identity_links=IdentityLinks(store.users, store.identities, store.pending,
+                                                 auditor, clock),
+                    providers=providers, provider_http=provider_http,
                     redis=redis, fanout=fanout)

@@ -13,7 +13,7 @@ import pytest
 from authd.clock import FixedClock
 from authd.config import Settings
 from authd.core.ids import b64url, new_id
-from authd.core.models import ClientInfo, User
+from authd.core.models import ClientInfo, Identity, User
 from authd.core.social import CODE_TTL, decide_link
 from authd.errors import InvalidGrant
 from authd.oauth.errors import LoginRefused
@@ -193,3 +193,16 @@ async def test_concurrent_exchanges_yield_one_pair(services: tuple[Services, Fix
                                      for _ in range(5)), return_exceptions=True)
     assert sum(not isinstance(r, BaseException) for r in results) == 1
     assert all(isinstance(r, InvalidGrant) for r in results if isinstance(r, BaseException))
+
+
+async def test_concurrent_unlinks_never_leave_an_account_without_a_way_in(
+        services: tuple[Services, FixedClock]) -> None:
+    """A social-only account with two identities; both unlinked at once: one goes, one stays."""
+    svc, clock = services
+    user = await svc.social.sign_in(_profile(), link_by_verified_email=False, client=WHO)
+    await svc.store.identities.add_identity(Identity("other", "s-1", user.id, None, clock.now()))
+    results = await asyncio.gather(svc.identity_links.unlink(user.id, "acme", WHO),
+                                   svc.identity_links.unlink(user.id, "other", WHO),
+                                   return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "NoneType"]
+    assert len(await svc.identity_links.list(user.id)) == 1

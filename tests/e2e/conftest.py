@@ -11,6 +11,10 @@ import httpx
 import pytest
 
 from tests.conftest import drop_pg_database, make_pg_database
+from tests.e2e.social import Social, write_config
+from tests.peers import fake_github, fake_oidc
+from tests.peers.fake_github import FakeGitHub
+from tests.peers.fake_oidc import FakeOIDCProvider
 from tests.serverproc import AuthdServer
 
 PASSWORD = "correct horse battery staple 42"
@@ -78,3 +82,36 @@ def refresh(http: httpx.Client, token: str) -> httpx.Response:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+# -- social login: one authd per backend with a misbehaving OIDC provider and a GitHub stand-in
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres", "redis"])
+def social(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Social]:
+    tmp = tmp_path_factory.mktemp(f"social-{request.param}")
+    with FakeOIDCProvider() as op, FakeGitHub() as github:
+        secret = fake_oidc.CLIENT_SECRET
+        config = write_config(tmp / "authd.toml", {
+            "fake": {"issuer": op.issuer, "client_id": fake_oidc.CLIENT_ID, "client_secret": secret},
+            "fakelink": {"issuer": op.issuer, "client_id": fake_oidc.CLIENT_ID,
+                         "client_secret": secret, "link_by_verified_email": True},
+            "github": {"preset": "github", "client_id": fake_github.CLIENT_ID,
+                       "client_secret": fake_github.CLIENT_SECRET, "web_url": github.url,
+                       "api_url": github.api_url, "link_by_verified_email": True},
+            "down": {"issuer": "http://127.0.0.1:9", "client_id": "x", "client_secret": "y"},
+        })
+        server, pg_url = start_server(tmp, request.param, env={"AUTHD_CONFIG": str(config)})
+        try:
+            yield Social(server, op, github)
+        finally:
+            server.stop()
+            if pg_url:
+                drop_pg_database(pg_url)
+
+
+@pytest.fixture
+def browser(social: Social) -> Iterator[httpx.Client]:
+    social.op.reset()
+    with httpx.Client(timeout=30) as client:
+        yield client

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+from tests.peers.fake_github import FakeGitHub
+from tests.peers.fake_oidc import FakeOIDCProvider
+from tests.serverproc import AuthdServer
 
 APP = "https://app.example/auth/done"
 ALLOWED = "https://app.example/auth"
@@ -74,3 +79,31 @@ def session_user(browser: httpx.Client, authd: str) -> dict[str, Any]:
 
 def callback_query(callback_url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(callback_url).query).items()}
+
+
+# -- one authd per backend with a misbehaving OIDC provider and a GitHub stand-in ----
+
+
+@dataclass
+class Social:
+    authd: AuthdServer
+    op: FakeOIDCProvider
+    github: FakeGitHub
+
+    @property
+    def url(self) -> str:
+        return self.authd.url
+
+
+def log_in(social: Social, browser: httpx.Client, provider: str = "fake", **kwargs: str) -> httpx.Response:
+    return finish(browser, through_fake(browser, start(browser, social.url, provider, **kwargs)))
+
+
+def assert_refused(social: Social, browser: httpx.Client, response: httpx.Response,
+                   error: str, fragment: str = "") -> None:
+    """Back at the app with ``error`` (and a description mentioning ``fragment``), no session."""
+    query = back_at_app(response)
+    assert query["error"] == error, query
+    assert fragment.lower() in query.get("error_description", "").lower(), query
+    assert "set-cookie" not in response.headers or "authd_session" not in response.headers["set-cookie"]
+    assert not has_session(browser, social.url)

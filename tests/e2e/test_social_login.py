@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,79 +20,25 @@ import httpx
 import pytest
 
 from authd import jose
-from tests.conftest import drop_pg_database
-from tests.e2e.conftest import PASSWORD, bearer, start_server
+from tests.e2e.conftest import PASSWORD, bearer
 from tests.e2e.social import (
     APP,
+    Social,
+    assert_refused,
     back_at_app,
     callback_query,
     finish,
     has_session,
+    log_in,
     session_user,
     start,
     through_fake,
     write_config,
 )
 from tests.peers import fake_github, fake_oidc
-from tests.peers.fake_github import FakeGitHub, new_github_user
+from tests.peers.fake_github import new_github_user
 from tests.peers.fake_oidc import FakeOIDCProvider, b64, new_user, sign_compact
 from tests.serverproc import AuthdServer
-
-
-@dataclass
-class Social:
-    authd: AuthdServer
-    op: FakeOIDCProvider
-    github: FakeGitHub
-
-    @property
-    def url(self) -> str:
-        return self.authd.url
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres", "redis"])
-def social(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Social]:
-    tmp = tmp_path_factory.mktemp(f"social-{request.param}")
-    with FakeOIDCProvider() as op, FakeGitHub() as github:
-        secret = fake_oidc.CLIENT_SECRET
-        config = write_config(tmp / "authd.toml", {
-            "fake": {"issuer": op.issuer, "client_id": fake_oidc.CLIENT_ID, "client_secret": secret},
-            "fakelink": {"issuer": op.issuer, "client_id": fake_oidc.CLIENT_ID,
-                         "client_secret": secret, "link_by_verified_email": True},
-            "github": {"preset": "github", "client_id": fake_github.CLIENT_ID,
-                       "client_secret": fake_github.CLIENT_SECRET, "web_url": github.url,
-                       "api_url": github.api_url, "link_by_verified_email": True},
-            "down": {"issuer": "http://127.0.0.1:9", "client_id": "x", "client_secret": "y"},
-        })
-        server, pg_url = start_server(tmp, request.param, env={"AUTHD_CONFIG": str(config)})
-        try:
-            yield Social(server, op, github)
-        finally:
-            server.stop()
-            if pg_url:
-                drop_pg_database(pg_url)
-
-
-@pytest.fixture
-def browser(social: Social) -> Iterator[httpx.Client]:
-    social.op.reset()
-    with httpx.Client(timeout=30) as client:
-        yield client
-
-
-def log_in(social: Social, browser: httpx.Client, provider: str = "fake", **kwargs: str) -> httpx.Response:
-    return finish(browser, through_fake(browser, start(browser, social.url, provider, **kwargs)))
-
-
-def assert_refused(social: Social, browser: httpx.Client, response: httpx.Response,
-                   error: str, fragment: str = "") -> None:
-    """Back at the app with ``error`` (and a description mentioning ``fragment``), no session."""
-    query = back_at_app(response)
-    assert query["error"] == error, query
-    assert fragment.lower() in query.get("error_description", "").lower(), query
-    assert "set-cookie" not in response.headers or "authd_session" not in response.headers["set-cookie"]
-    assert not has_session(browser, social.url)
-
 
 # -- the flows that work ---------------------------------------------------------
 

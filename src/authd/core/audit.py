@@ -27,6 +27,7 @@ LOGOUT_EVERYWHERE = "logout.everywhere"
 KEY_ROTATED = "key.rotated"
 PASSWORD_CHANGED = "password.changed"
 IDENTITY_LINKED = "identity.linked"
+IDENTITY_UNLINKED = "identity.unlinked"
 CODE_REPLAYED = "code.replayed"
 
 

@@ -114,6 +114,16 @@ class IdentityStore(Protocol):
         """Link to an existing user; ``authd.errors.Conflict`` if the identity is linked already."""
         ...
 
+    async def list_identities(self, user_id: str) -> list[Identity]: ...
+
+    async def remove_identity(self, user_id: str, provider: str) -> bool:
+        """Unlink the user's identity at ``provider``; False if there is none.
+
+        ``authd.errors.Conflict`` if it is the account's last way to sign in (no
+        password, no other identity) — checked in the same transaction as the delete.
+        """
+        ...
+
 
 class OneTimeCodeStore(Protocol):
     async def add_code(self, code: OneTimeCode) -> None: ...

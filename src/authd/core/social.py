@@ -85,10 +85,11 @@ class SocialLogins:
     # -- the authorization request and its callback ---------------------------
 
     async def begin(self, provider: str, redirect_to: str, mode: Mode, *,
-                    client_id: str | None = None, app_challenge: str | None = None) -> PendingLogin:
+                    client_id: str | None = None, app_challenge: str | None = None,
+                    user_id: str | None = None) -> PendingLogin:
         now = self._clock.now()
         pending = new_pending(provider, redirect_to, mode, now, client_id=client_id,
-                              app_challenge=app_challenge)
+                              app_challenge=app_challenge, user_id=user_id)
         await self._pending.put_pending(state_key(pending.state), pending.to_record(),
                                         now + PENDING_TTL)
         return pending

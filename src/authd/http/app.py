@@ -20,7 +20,7 @@ from authd.http import errors
 from authd.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from authd.http.openapi import openapi_document
 from authd.http.responses import json_response
-from authd.http.routes import accounts, discovery, health, me, oauth, session, tokens
+from authd.http.routes import accounts, discovery, health, identities, me, oauth, session, tokens
 from authd.wiring import Services, build_services
 
 ROUTES = [
@@ -36,6 +36,9 @@ ROUTES = [
     Route("/v1/sessions", me.list_sessions, methods=["GET"]),
     Route("/v1/sessions", me.delete_all_sessions, methods=["DELETE"]),
     Route("/v1/sessions/{session_id}", me.delete_session, methods=["DELETE"]),
+    Route("/v1/identities", identities.list_identities, methods=["GET"]),
+    Route("/v1/identities/{provider}", identities.start_link, methods=["POST"]),
+    Route("/v1/identities/{provider}", identities.unlink, methods=["DELETE"]),
     Route("/v1/oauth/{provider}/authorize", oauth.authorize, methods=["GET"]),
     Route("/v1/oauth/{provider}/callback", oauth.callback, methods=["GET"]),
     Route("/v1/revocations", discovery.revocations_feed, methods=["GET"]),

@@ -132,13 +132,38 @@ def openapi_document() -> dict[str, Any]:
                                                   **_errors(401, 403, 404)},
             secured=True, params=[{"name": "session_id", "in": "path", "required": True,
                                    "schema": _STR}])},
+        "/v1/identities": {"get": _op(
+            "The caller's linked social-login identities", {
+                "200": {"description": "identities", **_json(_obj({"identities": {
+                    "type": "array", "items": _obj({
+                        "provider": _STR, "subject": _STR, "email": {"type": ["string", "null"]},
+                        "linked_at": _INT})}}))},
+                **_errors(401)}, secured=True)},
+        "/v1/identities/{provider}": {
+            "post": _op(
+                "Start linking a provider account to the caller's account: a single-use, 60 s URL "
+                "to open in the browser (a cookie caller's own browser only)",
+                {"200": {"description": "the URL", **_json(_obj({"authorize_url": _STR,
+                                                                 "expires_in": _INT}))},
+                 **_errors(400, 401, 403, 404, 429)},
+                body={"application/json": {"schema": _obj({"redirect_to": _STR}, ["redirect_to"])},
+                      "application/x-www-form-urlencoded": {"schema": _obj(
+                          {"redirect_to": _STR}, ["redirect_to"])}},
+                secured=True, params=[_PROVIDER]),
+            "delete": _op(
+                "Unlink the caller's identity at this provider (409 if it is the account's last "
+                "way to sign in)", {"204": {"description": "unlinked"},
+                                    **_errors(401, 403, 404, 409)},
+                secured=True, params=[_PROVIDER])},
         "/v1/oauth/{provider}/authorize": {"get": _op(
-            "Start a social login: 302 to the provider with state, nonce and PKCE S256",
+            "Start a social login (302 to the provider with state, nonce and PKCE S256), or the "
+            "browser step of linking (link_ticket from POST /v1/identities/{provider})",
             {"302": {"description": "to the provider (sets the HttpOnly browser-binding cookie)"},
              **_errors(400, 404)},
-            params=[_PROVIDER, _query("redirect_to", True), _query("mode", False, ["session", "token"]),
+            params=[_PROVIDER, _query("redirect_to", False), _query("mode", False, ["session", "token"]),
                     _query("client_id", False), _query("code_challenge", False),
-                    _query("code_challenge_method", False, ["S256"])])},
+                    _query("code_challenge_method", False, ["S256"]),
+                    _query("link_ticket", False)])},
         "/v1/oauth/{provider}/callback": {"get": _op(
             "The provider's redirect back: 302 to redirect_to with a session cookie (session mode), "
             "?code= (token mode) or ?error=",

@@ -21,7 +21,7 @@ import orjson
 from authd.core.ids import b64url
 from authd.oauth.errors import InvalidState, ProviderRefused
 
-Mode = Literal["session", "token"]
+Mode = Literal["session", "token", "link"]
 PENDING_TTL = 600.0
 
 
@@ -37,6 +37,7 @@ class PendingLogin:
     created_at: float
     client_id: str | None = None  # token mode: the app that will exchange the one-time code
     app_challenge: str | None = None  # token mode: the app's own PKCE S256 challenge, if it sent one
+    user_id: str | None = None  # link mode: the signed-in user the provider account is added to
 
     def to_record(self) -> bytes:
         return orjson.dumps(asdict(self))
@@ -47,12 +48,13 @@ class PendingLogin:
 
 
 def new_pending(provider: str, redirect_to: str, mode: Mode, now: float, *,
-                client_id: str | None = None, app_challenge: str | None = None) -> PendingLogin:
+                client_id: str | None = None, app_challenge: str | None = None,
+                user_id: str | None = None) -> PendingLogin:
     return PendingLogin(provider=provider, state=secrets.token_urlsafe(32),
                         nonce=secrets.token_urlsafe(32), code_verifier=secrets.token_urlsafe(48),
                         browser_binding=secrets.token_urlsafe(32), redirect_to=redirect_to,
                         mode=mode, created_at=now, client_id=client_id,
-                        app_challenge=app_challenge)
+                        app_challenge=app_challenge, user_id=user_id)
 
 
 def state_key(state: str) -> str:

@@ -17,11 +17,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authd.core.social import check_app_challenge
-from authd.errors import InvalidRequest, NotFound
+from authd.errors import InvalidRequest, InvalidToken, NotFound
 from authd.http.auth import services
 from authd.http.cookies import (
     binding_cookie_name,
     clear_binding_cookie,
+    cookie_name,
     set_binding_cookie,
     set_session_cookie,
 )
@@ -46,6 +47,8 @@ async def authorize(request: Request) -> Response:
     svc = services(request)
     provider = _provider(svc, request)
     params = read_query(request)
+    if "link_ticket" in params:
+        return await _authorize_link(svc, request, provider, params["link_ticket"])
     redirect_to = check_redirect_to(params.get("redirect_to", ""), svc.settings.redirect_allowlist)
     mode = params.get("mode", "session")
     if mode not in ("session", "token"):
@@ -55,12 +58,37 @@ async def authorize(request: Request) -> Response:
         raise InvalidRequest("unknown client_id")
     challenge = check_app_challenge(params.get("code_challenge"), params.get("code_challenge_method"))
     await svc.guard.check_social_start(client_info(request).ip or "unknown")
+    return await _send_to_provider(svc, provider, redirect_to, cast(Mode, mode),
+                                   client_id=client_id, app_challenge=challenge)
+
+
+async def _authorize_link(svc: Services, request: Request, provider: ProviderClient,
+                          ticket: str) -> Response:
+    """Linking, step two: the ticket names the signed-in user; this browser gets the binding."""
+    link = await svc.identity_links.take(ticket, provider.name)
+    if link.session_id is not None and await _session_id(svc, request) != link.session_id:
+        raise InvalidRequest("open the link in the browser that asked for it, signed in")
+    return await _send_to_provider(svc, provider, link.redirect_to, "link", user_id=link.user_id)
+
+
+async def _session_id(svc: Services, request: Request) -> str | None:
+    try:
+        session, _ = await svc.cookie_sessions.authenticate(
+            request.cookies.get(cookie_name(svc.settings), ""))
+    except InvalidToken:
+        return None
+    return session.id
+
+
+async def _send_to_provider(svc: Services, provider: ProviderClient, redirect_to: str, mode: Mode,
+                            *, client_id: str | None = None, app_challenge: str | None = None,
+                            user_id: str | None = None) -> Response:
     try:
         metadata = await provider.metadata()
     except SocialLoginError as exc:
         return _back_to_app(svc, redirect_to, exc)
-    pending = await svc.social.begin(provider.name, redirect_to, cast(Mode, mode),
-                                     client_id=client_id, app_challenge=challenge)
+    pending = await svc.social.begin(provider.name, redirect_to, mode, client_id=client_id,
+                                     app_challenge=app_challenge, user_id=user_id)
     location = authorize_url(metadata.authorization_endpoint, client_id=provider.config.client_id,
                              redirect_uri=provider.redirect_uri,
                              scopes=provider.scopes, pending=pending,
@@ -101,6 +129,10 @@ async def _finish(svc: Services, request: Request, provider: ProviderClient, pen
                   code: str) -> Response:
     profile = await provider.complete(pending, code)
     who = client_info(request)
+    if pending.mode == "link":
+        assert pending.user_id is not None
+        await svc.identity_links.link(pending.user_id, profile, who)
+        return _redirect(svc, pending.redirect_to)
     user = await svc.social.sign_in(profile, link_by_verified_email=provider.config.link_by_verified_email,
                                     client=who)
     if pending.mode == "token":

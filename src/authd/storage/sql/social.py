@@ -34,6 +34,29 @@ class SqlIdentities(SqlRepository):
         except IntegrityError:
             raise Conflict("this identity is linked already") from None
 
+    async def list_identities(self, user_id: str) -> list[Identity]:
+        query = (select(identities).where(identities.c.user_id == user_id)
+                 .order_by(identities.c.created_at, identities.c.provider))
+        rows = await self._db.read(lambda c: c.execute(query).all())
+        return [to_model(Identity, row) for row in rows]
+
+    async def remove_identity(self, user_id: str, provider: str) -> bool:
+        def remove(c: Connection) -> bool:
+            # Lock the user row so two concurrent unlinks cannot both see "another way remains".
+            has_password = c.execute(
+                select(users.c.password_hash.isnot(None)).where(users.c.id == user_id)
+                .with_for_update()).scalar()
+            linked = c.execute(select(identities.c.provider)
+                               .where(identities.c.user_id == user_id)).scalars().all()
+            if provider not in linked:
+                return False
+            if not has_password and len(linked) == 1:
+                raise Conflict("this is the account's only way to sign in; link another first")
+            c.execute(delete(identities).where(identities.c.user_id == user_id,
+                                               identities.c.provider == provider))
+            return True
+        return await self._db.write(remove)
+
 
 def _identity_row(identity: Identity) -> dict[str, object]:
     return {c.name: getattr(identity, c.name) for c in identities.c}
