@@ -71,6 +71,8 @@ class ProviderConfig(_Frozen):
         None, description="default: client_secret_basic if discovery lists it, else _post")
     web_url: str | None = Field(None, description="GitHub preset: a GitHub Enterprise Server URL")
     api_url: str | None = Field(None, description="GitHub preset: its REST API URL")
+    hosted_domain: str | None = Field(
+        None, description="Google preset: only accounts of this Google Workspace domain (ID token hd)")
 
     @model_validator(mode="after")
     def _issuer_or_preset(self) -> ProviderConfig:
@@ -78,10 +80,18 @@ class ProviderConfig(_Frozen):
             raise ValueError("set exactly one of issuer or preset")
         if self.preset != "github" and (self.web_url or self.api_url):
             raise ValueError("web_url and api_url are for the github preset")
+        if self.hosted_domain is not None and (
+                self.preset != "google" or not _is_domain(self.hosted_domain)):
+            raise ValueError("hosted_domain is for the google preset: a domain such as example.com")
         for url in (self.issuer, self.web_url, self.api_url):
             if url is not None and not _is_secure_url(url):
                 raise ValueError(f"{url!r} must be an https URL (http only on loopback)")
         return self
+
+
+def _is_domain(value: str) -> bool:
+    label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    return len(value) <= 253 and re.fullmatch(rf"{label}(?:\.{label})+", value) is not None
 
 
 class OAuthConfig(_Frozen):

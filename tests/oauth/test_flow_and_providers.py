@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 from urllib.parse import unquote
 
@@ -21,7 +22,7 @@ from authd.oauth.providers import (
     metadata_from_discovery,
     scopes_for,
 )
-from authd.oauth.request import new_pending
+from authd.oauth.request import authorize_url, new_pending
 
 NOW = 1_700_000_000.0
 ISSUER = "https://id.example"
@@ -108,6 +109,9 @@ def test_github_preset_needs_no_discovery_and_supports_enterprise_server() -> No
     {}, {"issuer": ISSUER, "preset": "google"}, {"issuer": "http://id.example"},
     {"issuer": ISSUER + "?x=1"}, {"preset": "google", "web_url": "https://x.example"},
     {"preset": "github", "api_url": "http://api.example"},
+    {"issuer": ISSUER, "hosted_domain": "example.com"},  # hd is Google's claim
+    {"preset": "google", "hosted_domain": "example"}, {"preset": "google", "hosted_domain": "*.example.com"},
+    {"preset": "google", "hosted_domain": "Example.com"}, {"preset": "google", "hosted_domain": ""},
 ])
 def test_bad_provider_settings_are_refused(values: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
@@ -133,9 +137,10 @@ def _run(steps: flow.Flow, answers: list[Any]) -> tuple[list[Any], Profile]:
     raise AssertionError(f"the flow wants more than {len(answers)} answers: {seen[-1]}")
 
 
-def _oidc(key: jose.Key, **claims: Any) -> tuple[flow.Flow, str, Any]:
+def _oidc(key: jose.Key, hosted_domain: str | None = None, **claims: Any) -> tuple[flow.Flow, str, Any]:
     pending = new_pending("acme", "https://app.example/cb", "session", NOW)
-    meta = metadata_from_discovery(_config(issuer=ISSUER), _discovery())
+    meta = dataclasses.replace(metadata_from_discovery(_config(issuer=ISSUER), _discovery()),
+                               hosted_domain=hosted_domain)
     body = {"iss": ISSUER, "sub": "u-1", "aud": CLIENT.client_id, "iat": int(NOW),
             "exp": int(NOW) + 300, "nonce": pending.nonce, **claims}
     token = jose.encode_jwt({k: v for k, v in body.items() if v is not None}, key)
@@ -195,6 +200,35 @@ def test_bad_token_responses(key: jose.Key, response: HttpResponse, error: type[
     next(steps)
     with pytest.raises(error):
         steps.send(response)
+
+
+@pytest.mark.parametrize(("hd", "accepted"), [
+    ("corp.example", True), (None, False), ("other.example", False), ("CORP.EXAMPLE", False),
+    (["corp.example"], False), ("sub.corp.example", False),
+])
+def test_hosted_domain_is_checked_on_the_signed_id_token(key: jose.Key, hd: Any, accepted: bool) -> None:
+    """Google Workspace restriction: the ID token's hd, exactly; userinfo cannot supply it."""
+    steps, id_token, _ = _oidc(key, hosted_domain="corp.example", hd=hd)
+    answers = [_json(200, {"access_token": "a", "token_type": "Bearer", "id_token": id_token}),
+               jose.KeySet([key.public_key()]),
+               _json(200, {"sub": "u-1", "email": "a@corp.example", "email_verified": True,
+                           "hd": "corp.example"})]
+    if accepted:
+        assert _run(steps, answers)[1].subject == "u-1"
+    else:
+        with pytest.raises(LoginRefused, match="Workspace domain"):
+            _run(steps, answers)
+
+
+def test_hosted_domain_is_sent_as_googles_hint() -> None:
+    pending = new_pending("google", "https://app.example/cb", "session", NOW)
+    url = authorize_url("https://accounts.google.com/o/oauth2/v2/auth", client_id="c",
+                        redirect_uri=CLIENT.redirect_uri, scopes=("openid",), pending=pending,
+                        hosted_domain="corp.example")
+    assert "hd=corp.example" in url
+    google = _config(preset="google", hosted_domain="corp.example")
+    doc = _discovery(issuer="https://accounts.google.com")
+    assert metadata_from_discovery(google, doc).hosted_domain == "corp.example"
 
 
 def test_email_verified_must_be_a_real_true(key: jose.Key) -> None:

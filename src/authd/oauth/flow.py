@@ -92,6 +92,10 @@ def complete_login(provider: str, metadata: ProviderMetadata, client: ClientCred
     if not isinstance(id_token, str):
         raise InvalidIdToken("the provider returned no ID token")
     claims = yield from _validated(id_token, metadata, client, pending, now)
+    if metadata.hosted_domain is not None and claims.get("hd") != metadata.hosted_domain:
+        # The hd= authorization parameter is only a hint to Google's account chooser;
+        # the signed claim is what proves the account belongs to the Workspace domain.
+        raise LoginRefused("this account is not in the allowed Google Workspace domain")
     if metadata.userinfo_endpoint is not None:
         info = _json_object((yield api_request(metadata.userinfo_endpoint, access_token)), "userinfo")
         if info.get("sub") != claims["sub"]:

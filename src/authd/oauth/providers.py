@@ -45,6 +45,7 @@ class ProviderMetadata:
     userinfo_endpoint: str | None = None
     emails_endpoint: str | None = None  # GitHub only
     iss_parameter_required: bool = False
+    hosted_domain: str | None = None  # Google: the ID token's ``hd`` must be exactly this
 
 
 def discovery_url(config: ProviderConfig) -> str | None:
@@ -106,7 +107,8 @@ def metadata_from_discovery(config: ProviderConfig, document: Any) -> ProviderMe
         token_auth_method=config.token_auth_method or _auth_method(document),
         jwks_uri=endpoints["jwks_uri"],
         userinfo_endpoint=endpoints["userinfo_endpoint"],
-        iss_parameter_required=document.get("authorization_response_iss_parameter_supported") is True)
+        iss_parameter_required=document.get("authorization_response_iss_parameter_supported") is True,
+        hosted_domain=config.hosted_domain)
 
 
 def _auth_method(document: Mapping[str, Any]) -> AuthMethod:

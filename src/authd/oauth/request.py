@@ -68,14 +68,20 @@ def code_challenge(verifier: str) -> str:
 
 
 def authorize_url(endpoint: str, *, client_id: str, redirect_uri: str, scopes: tuple[str, ...],
-                  pending: PendingLogin, oidc: bool = True) -> str:
-    """The provider URL the browser is sent to; ``nonce`` only for OpenID Connect providers."""
+                  pending: PendingLogin, oidc: bool = True, hosted_domain: str | None = None) -> str:
+    """The provider URL the browser is sent to; ``nonce`` only for OpenID Connect providers.
+
+    ``hosted_domain`` becomes Google's ``hd`` hint (the account chooser shows that
+    domain's accounts); the flow still checks the ID token's ``hd`` claim.
+    """
     params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
               "scope": " ".join(scopes), "state": pending.state,
               "code_challenge": code_challenge(pending.code_verifier),
               "code_challenge_method": "S256"}
     if oidc:
         params["nonce"] = pending.nonce
+    if hosted_domain is not None:
+        params["hd"] = hosted_domain
     query = urlencode(params)
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 

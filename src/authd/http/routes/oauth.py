@@ -92,7 +92,7 @@ async def _send_to_provider(svc: Services, provider: ProviderClient, redirect_to
     location = authorize_url(metadata.authorization_endpoint, client_id=provider.config.client_id,
                              redirect_uri=provider.redirect_uri,
                              scopes=provider.scopes, pending=pending,
-                             oidc=metadata.kind == "oidc")
+                             oidc=metadata.kind == "oidc", hosted_domain=metadata.hosted_domain)
     response = RedirectResponse(location, status_code=302, headers=REDIRECT_HEADERS)
     set_binding_cookie(response, svc.settings, pending.browser_binding, int(PENDING_TTL))
     return response
