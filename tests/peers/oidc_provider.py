@@ -34,7 +34,7 @@ OIDC_DIR = Path(__file__).parent / "oidc"
 COOKIE_PREFIX = "_oidcpeer_"
 SESSION_COOKIE = COOKIE_PREFIX + "session"  # plus its ".sig" (cookies are signed)
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0  # ~1 s on an idle machine; generous for a loaded CI box
 _MAX_STEPS = 12
 _SNIPPET = 1500
 
@@ -117,6 +117,7 @@ class OpenIDProvider:
                 self.process = None
                 return False
         self.stop()
+        self._lines.append(f"\n[authd tests: no READY within {timeout:.0f} s; stopped]\n")
         return False
 
     def _read(self, process: subprocess.Popen[str]) -> None:
