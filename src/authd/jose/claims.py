@@ -49,14 +49,15 @@ def _number(value: object, name: str) -> float:
 
 
 def _check_audience(aud: object, expected: str | Collection[str]) -> None:
-    accepted = {expected} if isinstance(expected, str) else expected
+    # A single expected audience is compared directly: no set built per token.
+    single = isinstance(expected, str)
     if isinstance(aud, str):
-        if aud in accepted:
+        if aud == expected if single else aud in expected:
             return
     elif isinstance(aud, list):
         if not all(isinstance(a, str) for a in aud):
             raise InvalidClaim("aud must be a string or an array of strings")
-        if any(a in accepted for a in aud):
+        if any(a == expected for a in aud) if single else any(a in expected for a in aud):
             return
     elif aud is not None:
         raise InvalidClaim("aud must be a string or an array of strings")

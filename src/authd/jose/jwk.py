@@ -347,9 +347,15 @@ def _parse(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
 
 
 class KeySet:
-    """An immutable set of keys, looked up by kid in O(1)."""
+    """An immutable set of keys, looked up by kid in O(1).
+
+    ``_headers`` belongs to ``authd.jose.jws``: exact encoded header segment ->
+    (key, parsed header) for headers that passed every check against this set.
+    It lives here so that it dies with the set: a new JWKS starts empty.
+    """
 
     def __init__(self, keys: Iterable[Key]) -> None:
+        self._headers: dict[bytes, tuple[Key, dict[str, Any]]] = {}
         self._by_kid: dict[str, Key] = {}
         for key in keys:
             self._by_kid.setdefault(key.kid, key)

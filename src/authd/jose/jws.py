@@ -3,13 +3,19 @@
 Order of checks in ``decode_jws``: size cap before any parsing; exactly three
 segments; canonical base64url; header JSON without duplicates; only the
 header members authd understands; the key by kid; the header's alg equal to
-the key's bound alg; then the signature. Headers that passed validation are
-cached by their exact encoded form, so a stream of tokens from one key pays
-for header parsing once.
+the key's bound alg; then the signature.
+
+Every token from one key carries the same protected header, byte for byte, so
+the outcome of everything up to the signature (parse, member checks, key
+lookup, alg binding) is cached per ``KeySet``, keyed by the exact encoded
+header segment. Only successes are cached, the cache is bounded, and the key
+set is immutable, so a cached entry says exactly what a fresh check would
+say; a header differing in any byte is a miss and is checked in full.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -23,8 +29,10 @@ DEFAULT_MAX_SIZE = 8192
 _ALLOWED_MEMBERS = frozenset({"alg", "kid", "typ", "cty"})
 _IGNORED_HINTS = frozenset({"x5t", "x5t#S256"})  # certificate hints some providers add
 _EMBEDDED_KEYS = frozenset({"jwk", "jku", "x5u", "x5c"})
-_HEADER_CACHE_SIZE = 256
-_header_cache: dict[bytes, tuple[str, str | None, dict[str, Any]]] = {}
+# A KeySet has a handful of keys, each with one header in normal use: 64 entries
+# of at most 1 KiB each bound the memory even under a flood of distinct headers.
+_HEADER_CACHE_SIZE = 64
+_MAX_CACHED_SEGMENT = 1024
 
 
 def encode_jws(payload: bytes, key: Key, *, typ: str | None = None) -> str:
@@ -41,7 +49,18 @@ def _b64(data: bytes) -> bytes:
 
 def decode_jws(token: str | bytes, keys: KeySet, *, max_size: int = DEFAULT_MAX_SIZE
                ) -> tuple[dict[str, Any], bytes]:
-    """The verified header and payload; an InvalidToken subclass otherwise."""
+    """The verified header and payload; an InvalidToken subclass otherwise.
+
+    The header is a fresh copy: the cached one is shared by every later token
+    with the same header and must not be changed by a caller.
+    """
+    header, payload = verify_jws(token, keys, max_size)
+    return dict(header), payload
+
+
+def verify_jws(token: str | bytes, keys: KeySet, max_size: int
+               ) -> tuple[Mapping[str, Any], bytes]:
+    """As ``decode_jws`` but the header is the cached, shared one: read it, never change it."""
     if len(token) > max_size:
         raise TokenTooLarge()
     raw = token.encode("ascii") if type(token) is str and token.isascii() else _as_bytes(token)
@@ -49,10 +68,10 @@ def decode_jws(token: str | bytes, keys: KeySet, *, max_size: int = DEFAULT_MAX_
     if len(parts) != 3:
         raise MalformedToken("a JWS has three segments")
     header_b64, payload_b64, signature_b64 = parts
-    alg, kid, header = _header(header_b64)
-    key = keys.get(kid) if kid is not None else keys.only_key_for(alg)
-    if key.alg != alg:
-        raise UnsupportedAlgorithm("the algorithm is not the one bound to this key")
+    resolved = keys._headers.get(header_b64)
+    if resolved is None:
+        resolved = _resolve(header_b64, keys)
+    key, header = resolved
     try:
         payload = b64url_decode(payload_b64)
         signature = b64url_decode(signature_b64)
@@ -72,19 +91,23 @@ def _as_bytes(token: str | bytes) -> bytes:
     raise MalformedToken("a token is a string")
 
 
-def _header(segment: bytes) -> tuple[str, str | None, dict[str, Any]]:
-    cached = _header_cache.get(segment)
-    if cached is not None:
-        return cached
+def _resolve(segment: bytes, keys: KeySet) -> tuple[Key, dict[str, Any]]:
+    """Parse and check a header, find its key and check the binding; cache only a success."""
     try:
         header = loads_object(b64url_decode(segment))
     except ValueError:
         raise MalformedToken("header is not canonical base64url") from None
-    parsed = (*_check_header(header), header)
-    if len(_header_cache) >= _HEADER_CACHE_SIZE:
-        _header_cache.clear()
-    _header_cache[segment] = parsed
-    return parsed
+    alg, kid = _check_header(header)
+    key = keys.get(kid) if kid is not None else keys.only_key_for(alg)
+    if key.alg != alg:
+        raise UnsupportedAlgorithm("the algorithm is not the one bound to this key")
+    resolved = (key, header)
+    if len(segment) <= _MAX_CACHED_SEGMENT:
+        cache = keys._headers
+        if len(cache) >= _HEADER_CACHE_SIZE:
+            cache.clear()  # atomic under concurrent use, unlike evicting one entry
+        cache[segment] = resolved
+    return resolved
 
 
 def _check_header(header: dict[str, Any]) -> tuple[str, str | None]:

@@ -10,7 +10,7 @@ import orjson
 from authd.jose._json import loads_object
 from authd.jose.claims import check_type, validate_claims
 from authd.jose.jwk import Key, KeySet
-from authd.jose.jws import DEFAULT_MAX_SIZE, decode_jws, encode_jws
+from authd.jose.jws import DEFAULT_MAX_SIZE, encode_jws, verify_jws
 
 
 def encode_jwt(claims: Mapping[str, Any], key: Key, *, typ: str = "JWT") -> str:
@@ -22,7 +22,7 @@ def decode_jwt(token: str | bytes, keys: KeySet, *, issuer: str | None,
                typ: str | None = None, max_size: int = DEFAULT_MAX_SIZE,
                required: Collection[str] = ("exp",)) -> dict[str, Any]:
     """Verified, validated claims; an InvalidToken subclass says what failed."""
-    header, payload = decode_jws(token, keys, max_size=max_size)
+    header, payload = verify_jws(token, keys, max_size)
     if typ is not None:
         check_type(header, typ)
     claims = loads_object(payload)
