@@ -300,3 +300,89 @@ def test_now_is_a_parameter(es256: jose.Key) -> None:
     assert decode(token, verifying(es256), now=NOW + 299)
     with pytest.raises(jose.ExpiredToken):
         decode(token, verifying(es256), now=NOW + 300)
+
+
+def test_base64url_padding_or_foreign_characters_anywhere_are_refused(es256: jose.Key) -> None:
+    """'=', '+', '/', '*' or whitespace at any place in any segment make the token malformed."""
+    token = jose.encode_jwt(claims(), es256, typ="at+jwt")
+    keys = verifying(es256)
+    parts = token.split(".")
+    for index, part in enumerate(parts):
+        for bad in ("=", "==", "+", "/", "*", " "):
+            for position in (0, len(part) // 2, len(part)):
+                changed = list(parts)
+                changed[index] = part[:position] + bad + part[position:]
+                with pytest.raises(jose.InvalidToken):
+                    decode(".".join(changed), keys)
+
+
+def _token_with_header(signer: jose.Key, header: dict[str, object]) -> str:
+    import orjson
+
+    signing_input = f"{b64(orjson.dumps(header))}.{b64(orjson.dumps(claims()))}".encode()
+    return signing_input.decode() + "." + b64(signer.sign(signing_input))
+
+
+def test_a_cached_header_never_vouches_for_another_key(es256: jose.Key) -> None:
+    """Once a header is cached, a token with that header signed by another key still fails."""
+    other = jose.generate_key("ES256")
+    keys = jose.KeySet([es256.public_key(), other.public_key()])
+    header = {"alg": "ES256", "kid": es256.kid, "typ": "at+jwt"}
+    decode(_token_with_header(es256, header), keys)  # now cached
+    with pytest.raises(jose.BadSignature):
+        decode(_token_with_header(other, header), keys)
+    assert decode(_token_with_header(other, {**header, "kid": other.kid}), keys)
+
+
+def test_the_header_cache_belongs_to_one_key_set(es256: jose.Key) -> None:
+    """A header cached under one JWKS means nothing to the next: a new key under the same kid
+    verifies only its own tokens, and a key set without the kid refuses them."""
+    header = {"alg": "ES256", "kid": es256.kid, "typ": "at+jwt"}
+    old_token = _token_with_header(es256, header)
+    decode(old_token, verifying(es256))
+    replacement = jose.generate_key("ES256")
+    rotated = jose.KeySet([jose.key_from_jwk({**replacement.public_jwk(), "kid": es256.kid})])
+    with pytest.raises(jose.BadSignature):
+        decode(old_token, rotated)
+    assert decode(_token_with_header(replacement, header), rotated)
+    with pytest.raises(jose.UnknownKey):
+        decode(old_token, verifying(jose.generate_key("ES256")))
+
+
+def test_refused_headers_are_never_cached(es256: jose.Key) -> None:
+    """A header refused once is refused every time: failures are not remembered as anything."""
+    keys = verifying(es256)
+    for header in ({"alg": "ES256", "kid": es256.kid, "crit": ["exp"]},
+                   {"alg": "HS256", "kid": es256.kid}, {"alg": "ES256", "kid": "nope"}):
+        token = _token_with_header(es256, header)
+        for _ in range(2):
+            with pytest.raises(jose.InvalidToken):
+                decode(token, keys)
+    assert not keys._headers
+
+
+def test_changing_a_returned_header_does_not_change_later_tokens(es256: jose.Key) -> None:
+    """decode_jws hands out a copy: a caller editing it cannot make the next token pass typ."""
+    keys = verifying(es256)
+    token = jose.encode_jwt(claims(), es256, typ="JWT")
+    header, _ = jose.decode_jws(token, keys)
+    header["typ"] = "at+jwt"
+    with pytest.raises(jose.InvalidType):
+        decode(token, keys)
+    assert jose.decode_jws(token, keys)[0]["typ"] == "JWT"
+
+
+def test_the_header_cache_is_bounded(es256: jose.Key) -> None:
+    """A flood of distinct valid headers (or one huge one) cannot grow the cache without bound."""
+    from authd.jose.jws import _HEADER_CACHE_SIZE, _MAX_CACHED_SEGMENT
+
+    keys = verifying(es256)
+    for i in range(3 * _HEADER_CACHE_SIZE):
+        jose.decode_jws(_token_with_header(es256, {"alg": "ES256", "kid": es256.kid,
+                                                   "cty": f"c{i}"}), keys)
+        assert len(keys._headers) <= _HEADER_CACHE_SIZE
+    keys = verifying(es256)
+    huge = _token_with_header(es256, {"alg": "ES256", "kid": es256.kid,
+                                      "cty": "c" * _MAX_CACHED_SEGMENT})
+    assert jose.decode_jws(huge, keys)[0]["cty"] == "c" * _MAX_CACHED_SEGMENT
+    assert not keys._headers
