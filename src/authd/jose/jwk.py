@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from authd.jose._b64 import b64url_decode, b64url_encode
+from authd.jose._roca import has_roca_fingerprint
 from authd.jose.errors import BadSignature, InvalidKey, UnknownKey
 
 _EC_CURVES: dict[str, tuple[ec.EllipticCurve, str, hashes.HashAlgorithm, int]] = {
@@ -192,6 +193,10 @@ class RSAKey(Key):
         self._public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
         if self._public.key_size < MIN_RSA_BITS:
             raise InvalidKey(f"RSA keys must have at least {MIN_RSA_BITS} bits")
+        # Here rather than in key_from_jwk: every way in (JWK, JWKS, PEM, DER) is checked.
+        if has_roca_fingerprint(self._public.public_numbers().n):
+            raise InvalidKey("RSA key has the ROCA fingerprint (CVE-2017-15361): it can be "
+                             "factored; generate a new key")
         self._size = (self._public.key_size + 7) // 8
         self._hash = RSA_ALGS[alg]
         self._padding: padding.AsymmetricPadding = (
