@@ -1,4 +1,4 @@
-"""Published vectors: RFC 7515 Appendix A, RFC 7520 section 4, RFC 8037, Project Wycheproof."""
+"""Published vectors: RFC 7515 Appendix A (A.1-A.4), RFC 7520 section 4, RFC 8037, Project Wycheproof."""
 
 from __future__ import annotations
 
@@ -40,6 +40,46 @@ def test_rfc7515_a3_es256() -> None:
              "tcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5d"
              "jxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q")
     assert jose.decode_jws(token, jose.KeySet([key]))[1] == RFC7515_PAYLOAD
+
+
+def test_rfc7515_a2_rs256() -> None:
+    """RFC 7515 A.2: the RSASSA-PKCS1-v1_5 example verifies (its key passes the ROCA check)."""
+    key = jose.key_from_jwk({
+        "kty": "RSA", "e": "AQAB",
+        "n": "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1"
+             "Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpa"
+             "SHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4"
+             "LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ"},
+        default_alg="RS256")
+    token = ("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGF"
+             "tcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3X"
+             "OiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--"
+             "f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzD"
+             "wusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWy"
+             "wlVmtVrBp0igcN_IoypGlUPQGe77Rw")
+    header, payload = jose.decode_jws(token, jose.KeySet([key]))
+    assert header == {"alg": "RS256"} and payload == RFC7515_PAYLOAD
+    tampered = token[:-10] + ("A" if token[-10] != "A" else "B") + token[-9:]
+    with pytest.raises(jose.BadSignature):
+        jose.decode_jws(tampered, jose.KeySet([key]))
+
+
+def test_rfc7515_a4_es512() -> None:
+    """RFC 7515 A.4: the ECDSA P-521 example verifies (132-byte P1363 signature)."""
+    public = {"kty": "EC", "crv": "P-521",
+              "x": "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9tsz4qUxcWceqwQGk",
+              "y": "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZmh9ubmf63e3kyMj2"}
+    private = {**public, "d": "AY5pb7A0UFiB3RELSD64fTLOSV_jazdF7fLYyuTw8lOfRhWg6Y6rUrPAxerEzgdRhajnu0f"
+                              "erB0d53vM9mE15j2C"}
+    token = ("eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA.AdwMgeerwtHoh-l192l60hp9wAHZFVJbLfD_UxMi70cwnZOYaRI1bKPW"
+             "ROc-mZZqwqT2SI-KGDKB34XO0aw_7XdtAG8GaSwFKdCAPZgoXD2YBJZCPEX3xKpRwcdOO8KpEHwJjyqOgzDO7iK"
+             "vU8vcnwNrmxYbSW9ERBXukOXolLzeO_Jn")
+    key = jose.key_from_jwk(public)
+    assert key.alg == "ES512"
+    header, payload = jose.decode_jws(token, jose.KeySet([key]))
+    assert header == {"alg": "ES512"} and payload == b"Payload"
+    signer = jose.key_from_jwk(private)  # the private key matches; a fresh signature verifies too
+    assert jose.decode_jws(jose.encode_jws(b"Payload", signer), jose.KeySet([key]))[1] == b"Payload"
 
 
 @pytest.mark.parametrize("name", ["4_1.rsa_v15_signature", "4_3.ecdsa_signature",
