@@ -29,6 +29,7 @@ from authd.core.ports import CookieSessionStore
 from authd.core.ratelimit import BruteForceGuard, RateLimitStore
 from authd.core.revocation import Revocations
 from authd.core.secrets import ServerSecrets, load_root_secret
+from authd.core.session_cache import ForgettingSessionStore, SessionCache
 from authd.core.sessions import CookieSessionService
 from authd.core.social import SocialLogins
 from authd.core.tokens import TokenService
@@ -67,6 +68,7 @@ class Services:
     provider_http: httpx.AsyncClient
     redis: Redis | None = None
     fanout: RevocationFanout | None = None
+    session_cache: SessionCache | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_background(self) -> None:
@@ -79,8 +81,15 @@ class Services:
         self._tasks.append(asyncio.create_task(self._every(
             FEED_PRUNE_INTERVAL, self.social.prune, "pending social login pruning")))
         if self.fanout is not None:
+            cache = self.session_cache
+            on_ended = cache.forget if cache is not None else None
+
+            async def on_reconnect() -> None:
+                if cache is not None:
+                    cache.clear()  # before any await: nothing is served from before the gap
+                await self.revocations.sync()
             self._tasks.append(asyncio.create_task(self.fanout.listen(
-                self.revocations.denylist.add, self.revocations.sync)))
+                self.revocations.denylist.add, on_reconnect, on_ended)))
 
     async def _every(self, interval: float, action: Callable[[], Awaitable[object]],
                      what: str) -> None:
@@ -100,6 +109,8 @@ class Services:
         self._tasks.clear()
         self.hasher.close()
         await self.provider_http.aclose()
+        if self.fanout is not None:
+            await self.fanout.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.db.dispose()
@@ -132,15 +143,21 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
     await keys.start()
     revocations = Revocations(store.revocations, clock)
     await revocations.sync()  # a starting instance knows every revocation before it answers
-    fanout = RevocationFanout(redis, settings.redis_key_prefix) if redis is not None else None
+    fanout = None
+    if redis is not None and settings.redis_url:
+        fanout = RevocationFanout(redis, settings.redis_key_prefix, subscriber=create_redis(
+            settings.redis_url, name="authd-subscriber", retries=0))
     if fanout is not None:
         revocations.add_publisher(fanout.publish)
     accounts = Accounts(store.users, hasher, guard, auditor, clock)
     tokens = TokenService(settings, store.families, store.users, keys, revocations,
                           secrets.refresh_mac, auditor, clock)
-    cookie_store: CookieSessionStore = (
-        RedisCookieSessions(redis, settings.redis_key_prefix) if redis is not None
-        else store.sessions)
+    cookie_store: CookieSessionStore = store.sessions
+    session_cache = None
+    if redis is not None and fanout is not None:  # a shared store: cache it, heard by pub/sub
+        session_cache = SessionCache(fanout)
+        cookie_store = ForgettingSessionStore(
+            RedisCookieSessions(redis, settings.redis_key_prefix), session_cache)
     directory = SessionDirectory(store.families, cookie_store, tokens, auditor, clock)
     provider_http = new_http_client()
     providers = {
@@ -154,9 +171,10 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                     auditor=auditor, guard=guard, clients=ClientRegistry(settings),
                     directory=directory,
                     cookie_sessions=CookieSessionService(cookie_store, store.users, settings,
-                                                         secrets.csrf_mac, auditor, clock),
+                                                         secrets.csrf_mac, auditor, clock,
+                                                         session_cache),
                     social=social,
                     identity_links=IdentityLinks(store.users, store.identities, store.pending,
                                                  auditor, clock),
                     providers=providers, provider_http=provider_http,
-                    redis=redis, fanout=fanout)
+                    redis=redis, fanout=fanout, session_cache=session_cache)

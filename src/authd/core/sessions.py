@@ -6,7 +6,9 @@ of the session's hash under a server key). Every login mints a fresh id (a
 planted or pre-existing id is never adopted: no session fixation). Each
 session has its own CSRF token, required on unsafe requests the cookie
 authenticates. A read refreshes the idle deadline with at most one write per
-session per minute, so that a normal request costs a lookup and no write.
+session per minute, so that a normal request costs a lookup and no write. With
+a shared store, an optional ``SessionCache`` saves the lookup for up to a
+second (see ``authd.core.session_cache`` for why that stays safe).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from authd.core.audit import Auditor
 from authd.core.ids import b64url, digest, new_secret
 from authd.core.models import ClientInfo, CookieSession, User
 from authd.core.ports import CookieSessionStore, UserStore
+from authd.core.session_cache import SessionCache
 from authd.errors import CsrfFailed, InvalidToken
 
 TOUCH_INTERVAL = 60.0
@@ -45,8 +48,10 @@ class StartedSession:
 
 class CookieSessionService:
     def __init__(self, store: CookieSessionStore, users: UserStore, settings: Settings,
-                 csrf_key: bytes, auditor: Auditor, clock: Clock) -> None:
+                 csrf_key: bytes, auditor: Auditor, clock: Clock,
+                 cache: SessionCache | None = None) -> None:
         self._store = store
+        self._cache = cache
         self._csrf_key = csrf_key
         self._users = users
         self._idle = float(settings.session_idle_timeout)
@@ -72,16 +77,31 @@ class CookieSessionService:
         """The live session and its user; InvalidToken for unknown, expired or garbage cookies."""
         if not cookie_value or len(cookie_value) > MAX_COOKIE_LENGTH:
             raise InvalidToken("no valid session")
-        session = await self._store.get_session_by_hash(digest(cookie_value))
+        token_hash = digest(cookie_value)
         now = self._clock.now()
+        cached = (self._cache.get(session_id_for(token_hash), token_hash, now)
+                  if self._cache is not None else None)
+        if cached is not None:
+            session, user = cached
+        else:
+            session, user = await self._load(token_hash, now)
+        if now >= session.idle_expires_at or now >= session.absolute_expires_at:
+            raise InvalidToken("no valid session")
+        if now - session.last_used_at >= TOUCH_INTERVAL:
+            idle = min(now + self._idle, session.absolute_expires_at)
+            await self._store.touch_session(session.id, now, idle)
+        return session, user
+
+    async def _load(self, token_hash: bytes, now: float) -> tuple[CookieSession, User]:
+        generation = self._cache.generation if self._cache is not None else 0
+        session = await self._store.get_session_by_hash(token_hash)
         if session is None or now >= session.idle_expires_at or now >= session.absolute_expires_at:
             raise InvalidToken("no valid session")
         user = await self._users.get_user(session.user_id)
         if user is None or user.disabled:
             raise InvalidToken("no valid session")
-        if now - session.last_used_at >= TOUCH_INTERVAL:
-            idle = min(now + self._idle, session.absolute_expires_at)
-            await self._store.touch_session(session.id, now, idle)
+        if self._cache is not None:
+            self._cache.put(session, user, now, generation)  # ``now``: taken before the reads
         return session, user
 
     async def end(self, session: CookieSession, client: ClientInfo) -> None:

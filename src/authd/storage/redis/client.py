@@ -12,12 +12,16 @@ UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 MAX_CONNECTIONS = 64
 
 
-def create_redis(url: str, *, name: str = "authd") -> Redis:
-    """Short timeouts (a down Redis must answer 503 fast), one retry after a reconnect, and a
-    bounded pool that makes callers wait for a connection rather than fail when it is busy."""
+def create_redis(url: str, *, name: str = "authd", retries: int = 2) -> Redis:
+    """Short timeouts (a down Redis must answer 503 fast), retries after a reconnect, and a
+    bounded pool that makes callers wait for a connection rather than fail when it is busy.
+
+    ``retries=0`` is for the pub/sub subscriber: redis-py would otherwise reconnect and
+    resubscribe silently, and the messages published in between would be lost unnoticed.
+    """
     pool = BlockingConnectionPool.from_url(
         url, max_connections=MAX_CONNECTIONS, timeout=2.0, socket_timeout=2.0,
         socket_connect_timeout=1.0, health_check_interval=15, client_name=name,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
         retry_on_error=[RedisConnectionError, RedisTimeoutError])
     return Redis(connection_pool=pool)

@@ -9,7 +9,9 @@ Layout (``p`` = key prefix):
 * ``p u:<user id>`` → set of the user's session ids (for the session list;
   ids of expired records are dropped when the list is read).
 
-The raw cookie value is never stored. Any Redis failure raises
+Ending a session publishes its id on the revocation fan-out channel in the
+same transaction, so that every instance's session cache drops it (see
+``authd.core.session_cache``). The raw cookie value is never stored. Any Redis failure raises
 ``ServiceUnavailable``: a cookie that cannot be checked is never accepted.
 """
 
@@ -28,6 +30,7 @@ from authd.core.models import CookieSession
 from authd.core.sessions import session_id_for
 from authd.errors import ServiceUnavailable
 from authd.storage.redis.client import UNAVAILABLE
+from authd.storage.redis.fanout import channel_for, session_ended_message
 
 MAX_USER_AGENT = 160
 
@@ -77,7 +80,8 @@ class RedisCookieSessions:
             pipe = self._redis.pipeline(transaction=True)
             pipe.delete(f"{self._p}s:{session_id}")
             pipe.srem(f"{self._p}u:{_decode(session_id, raw).user_id}", session_id)
-            deleted, _ = await pipe.execute()
+            pipe.publish(channel_for(self._p), session_ended_message(session_id))
+            deleted, _, _ = await pipe.execute()
         return bool(deleted)
 
     async def list_sessions(self, user_id: str, now: float) -> Sequence[CookieSession]:
