@@ -127,3 +127,51 @@ def test_metrics_are_exposed(pair) -> None:
     assert 'authd_requests_total{method="POST",route="/v1/token",status="200"}' in text
     assert 'authd_logins_total{result="ok"}' in text
     assert "authd_request_seconds_bucket" in text
+
+
+def _seconds_until_cookie_refused(client: httpx.Client, cookie: str, limit: float = 5.0) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if client.get("/v1/userinfo", headers={"Cookie": f"authd_session={cookie}"}
+                      ).status_code == 401:
+            return time.monotonic() - start
+        time.sleep(0.01)
+    return float("inf")
+
+
+def _cookie_login(client: httpx.Client, email: str) -> tuple[str, str]:
+    value = client.post("/v1/session", json={"email": email, "password": PASSWORD}
+                        ).cookies["authd_session"]
+    csrf = client.get("/v1/session", headers={"Cookie": f"authd_session={value}"}
+                      ).json()["csrf_token"]
+    client.cookies.clear()
+    return value, csrf
+
+
+def test_cookie_logout_on_one_is_refused_by_the_other_that_cached_it(pair) -> None:
+    """Attack: a logged-out cookie replayed at the instance that was just serving it from its
+    cache is refused within 1 s; a password change at A ends B's cached other sessions too."""
+    a, b = pair
+    with a.client() as on_a, b.client() as on_b:
+        email, _ = _sign_up_and_login(on_a)
+        value, csrf = _cookie_login(on_a, email)
+        for _ in range(5):  # B has it cached now
+            assert on_b.get("/v1/userinfo", headers={"Cookie": f"authd_session={value}"}
+                            ).status_code == 200
+        assert on_a.delete("/v1/session", headers={"Cookie": f"authd_session={value}",
+                                                   "X-CSRF-Token": csrf}).status_code == 204
+        assert _seconds_until_cookie_refused(on_b, value) <= 1.0
+
+        phone, _ = _cookie_login(on_a, email)
+        laptop, laptop_csrf = _cookie_login(on_a, email)
+        for cookie in (phone, laptop):
+            assert on_b.get("/v1/userinfo", headers={"Cookie": f"authd_session={cookie}"}
+                            ).status_code == 200
+        changed = on_a.post("/v1/password", json={"current_password": PASSWORD,
+                                                  "new_password": PASSWORD + " changed"},
+                            headers={"Cookie": f"authd_session={laptop}",
+                                     "X-CSRF-Token": laptop_csrf})
+        assert changed.status_code == 204, changed.text
+        assert _seconds_until_cookie_refused(on_b, phone) <= 1.0
+        assert on_b.get("/v1/userinfo", headers={"Cookie": f"authd_session={laptop}"}
+                        ).status_code == 200
