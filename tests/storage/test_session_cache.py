@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def _fanout_up(svc: Services) -> bool:
     return svc.fanout.connected
 
 
-async def _until(condition, limit: float = 3.0) -> float:  # type: ignore[no-untyped-def]
+async def _until(condition: Callable[[], bool], limit: float = 3.0) -> float:
     start = time.monotonic()
     while not condition():
         if time.monotonic() - start > limit:
