@@ -43,8 +43,22 @@ class Auditor:
 
     async def __call__(self, event: str, *, user_id: str | None = None,
                        client: ClientInfo | None = None, **detail: Any) -> None:
+        await self.record(self.event(event, user_id=user_id, client=client, **detail))
+
+    def event(self, event: str, *, user_id: str | None = None, client: ClientInfo | None = None,
+              **detail: Any) -> AuditEvent:
+        """An event for a store to write in its own transaction; ``announce`` it once committed."""
         ip = client.ip if client else None
-        await self._store.record(AuditEvent(self._clock.now(), event, user_id, ip, detail or None))
-        log.info(event, extra={"event": event, "user_id": user_id, "ip": ip, **detail})
+        return AuditEvent(self._clock.now(), event, user_id, ip, detail or None)
+
+    async def record(self, event: AuditEvent) -> None:
+        await self._store.record(event)
+        self.announce(event)
+
+    def announce(self, event: AuditEvent) -> None:
+        """The log line and listeners of an event that is already stored."""
+        detail = event.detail or {}
+        log.info(event.event, extra={"event": event.event, "user_id": event.user_id,
+                                     "ip": event.ip, **detail})
         for listener in self._listeners:
-            listener(event)
+            listener(event.event)

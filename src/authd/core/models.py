@@ -81,6 +81,16 @@ class Revocation:
 
 
 @dataclass(frozen=True, slots=True)
+class Rotated:
+    """A won rotation (``FamilyStore.rotate``): the family's user as that transaction saw it.
+
+    ``user`` is None if the user is gone; the caller decides what that means.
+    """
+
+    user: User | None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEvent:
     at: float
     event: str

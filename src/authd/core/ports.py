@@ -1,7 +1,7 @@
 """Storage ports: the small Protocols the core needs, implemented by ``authd.storage``.
 
 Each method is one atomic operation, so that the SQL and Redis adapters can
-give the same guarantees (e.g. ``advance_generation`` is a compare-and-set).
+give the same guarantees (e.g. ``rotate`` is a compare-and-set).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from authd.core.models import (
     OneTimeCode,
     RefreshFamily,
     Revocation,
+    Rotated,
     User,
 )
 
@@ -54,9 +55,14 @@ class FamilyStore(Protocol):
 
     async def get_family(self, family_id: str) -> RefreshFamily | None: ...
 
-    async def advance_generation(self, family_id: str, expected: int, now: float,
-                                 idle_expires_at: float) -> bool:
-        """Move ``expected`` to ``expected + 1`` if it is still current; False if someone else did."""
+    async def rotate(self, family_id: str, expected: int, now: float, idle_expires_at: float,
+                     event: AuditEvent | None) -> Rotated | None:
+        """Move an unrevoked family from ``expected`` to ``expected + 1``; None if someone else did.
+
+        The family's user is read, and ``event`` recorded if that user exists and is not
+        disabled, in the same transaction: a refresh costs one durable commit, and an
+        acknowledged rotation never lacks its audit row.
+        """
         ...
 
     async def revoke_family(self, family_id: str, now: float, reason: str) -> bool:

@@ -19,7 +19,7 @@ from authd.core import audit, refresh
 from authd.core.audit import Auditor
 from authd.core.ids import new_id, new_token_id
 from authd.core.keys import KeyManager
-from authd.core.models import ClientInfo, RefreshFamily, Revocation, User
+from authd.core.models import AuditEvent, ClientInfo, RefreshFamily, Revocation, Rotated, User
 from authd.core.ports import FamilyStore, UserStore
 from authd.core.refresh import Outcome
 from authd.core.revocation import Revocations
@@ -103,27 +103,46 @@ class TokenService:
         family = await self._families.get_family(presented.family_id) if presented else None
         if presented is None or family is None or family.client_id != client_id:
             raise InvalidGrant("the refresh token is invalid")
-        generation = await self._advance(family, presented.generation, client)
-        user = await self._users.get_user(family.user_id)
+        # The family rules act first (a replayed token with a bad scope is still theft), so a
+        # refused scope is only raised after them, and the refresh then goes unaudited.
+        try:
+            granted = family.scope if scope is None else self._narrow(scope, family.scope)
+            refused = None
+        except InvalidScope as exc:
+            granted, refused = family.scope, exc
+        event = self._audit.event(audit.REFRESH, user_id=family.user_id, client=client,
+                                  sid=family.id)
+        generation, rotated = await self._advance(family, presented.generation, client,
+                                                  event if refused is None else None)
+        user = rotated.user if rotated is not None else await self._users.get_user(family.user_id)
         if user is None or user.disabled:
             await self.revoke_family(family.id, "user_disabled")
             raise InvalidGrant("the refresh token is invalid")
-        granted = family.scope if scope is None else self._narrow(scope, family.scope)
-        await self._audit(audit.REFRESH, user_id=family.user_id, client=client, sid=family.id)
+        if refused is not None:
+            raise refused
+        if rotated is not None:
+            self._audit.announce(event)  # stored in the rotation's own commit
+        else:
+            await self._audit.record(event)
         return self._pair(family, generation, granted)
 
-    async def _advance(self, family: RefreshFamily, presented: int, client: ClientInfo) -> int:
-        """The generation to hand out: rotate, converge within grace, or detect theft."""
+    async def _advance(self, family: RefreshFamily, presented: int, client: ClientInfo,
+                       event: AuditEvent | None) -> tuple[int, Rotated | None]:
+        """The generation to hand out: rotate, converge within grace, or detect theft.
+
+        A rotation also returns what the store read and recorded in its commit (``event``).
+        """
         s = self._settings
         for _ in range(5):
             now = self._clock.now()
             outcome = refresh.decide(family, presented, now, s.refresh_reuse_grace)
             if outcome is Outcome.ROTATE:
                 idle = refresh.next_idle_expiry(family, now, s.refresh_idle_ttl)
-                if await self._families.advance_generation(family.id, presented, now, idle):
-                    return presented + 1
+                rotated = await self._families.rotate(family.id, presented, now, idle, event)
+                if rotated is not None:
+                    return presented + 1, rotated
             elif outcome is Outcome.RETURN_CURRENT:
-                return family.generation
+                return family.generation, None
             elif outcome is Outcome.REUSE:
                 await self.revoke_family(family.id, "reuse_detected")
                 await self._audit(audit.REUSE_DETECTED, user_id=family.user_id, client=client,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 from sqlalchemy import select
@@ -11,17 +12,22 @@ from authd.core.models import AuditEvent
 from authd.storage.sql._base import SqlRepository
 from authd.storage.sql.tables import audit_events as t
 
-_INSERT = ("INSERT INTO audit_events (at, event, user_id, ip, detail) "
+INSERT_EVENT = ("INSERT INTO audit_events (at, event, user_id, ip, detail) "
            "VALUES (:at, :event, :user_id, :ip, :detail)")
+
+
+def event_params(event: AuditEvent) -> dict[str, Any]:
+    """The parameters of ``INSERT_EVENT``."""
+    detail = orjson.dumps(event.detail).decode() if event.detail is not None else None
+    return {"at": event.at, "event": event.event, "user_id": event.user_id, "ip": event.ip,
+            "detail": detail}
 
 
 class SqlAudit(SqlRepository):
     async def record(self, event: AuditEvent) -> None:
-        # On every login and refresh: the database's one-round-trip path (see db.py).
-        detail = orjson.dumps(event.detail).decode() if event.detail is not None else None
-        await self._db.execute(_INSERT, {"at": event.at, "event": event.event,
-                                         "user_id": event.user_id, "ip": event.ip,
-                                         "detail": detail})
+        # On every login: the database's one-round-trip path (see db.py). A refresh
+        # writes its row with the rotation instead (families.py).
+        await self._db.execute(INSERT_EVENT, event_params(event))
 
     async def list_events(self, *, user_id: str | None, event: str | None, limit: int
                           ) -> Sequence[AuditEvent]:

@@ -39,6 +39,10 @@ class Database:
         """A hot-path write in its own transaction, committed before it returns; the row count."""
         raise NotImplementedError
 
+    async def write_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Like ``execute``, for a write that returns (at most) one row (``RETURNING``)."""
+        raise NotImplementedError
+
     async def read(self, fn: Callable[[Connection], T]) -> T:
         raise NotImplementedError
 
@@ -85,6 +89,15 @@ class SqliteDatabase(Database):
         with self.engine.begin() as conn:
             return int(conn.exec_driver_sql(sql, params).rowcount)
 
+    async def write_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._writer, self._write_one, sql, params)
+
+    def _write_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        with self.engine.begin() as conn:
+            row = conn.exec_driver_sql(sql, params).first()
+            return dict(row._mapping) if row is not None else None
+
     async def dispose(self) -> None:
         self._writer.shutdown(wait=True)
         self._reader.close()
@@ -130,6 +143,10 @@ class AsyncDatabase(Database):
         query, args = _positional(sql, params)
         status: str = await (await self._raw()).execute(query, *args)
         return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
+
+    async def write_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        # Outside a transaction block PostgreSQL commits the statement before answering.
+        return await self.fetch_one(sql, params)
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
         async with self.engine.connect() as conn:

@@ -3,18 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from authd.core.models import RefreshFamily
+from authd.core.models import AuditEvent, RefreshFamily, Rotated
 from authd.storage.sql._base import SqlRepository, to_model
+from authd.storage.sql.audit import INSERT_EVENT, event_params
 from authd.storage.sql.tables import refresh_families as t
+from authd.storage.sql.users import user_from_row
 
 _BY_ID = "SELECT * FROM refresh_families WHERE id = :id"  # refresh hot path: see db.py
+# The WHERE clause is the whole concurrency story: of N concurrent refreshes of
+# one token exactly one matches, the rest see 0 rows.
 _ADVANCE = ("UPDATE refresh_families SET generation = :next, rotated_at = :now, "
             "last_used_at = :now, idle_expires_at = :idle "
             "WHERE id = :id AND generation = :expected AND revoked_at IS NULL")
-
+_OWNER = ("SELECT users.* FROM refresh_families f JOIN users ON users.id = f.user_id "
+          "WHERE f.id = :id")
+# PostgreSQL: the same compare-and-set, the owner's row and the audit row in one
+# statement, so one round trip and one durable commit per refresh. The LEFT JOIN
+# keeps a won rotation visible (a row of NULLs) even if the user were gone.
+_ROTATE_PG = """
+WITH rotated AS (
+    UPDATE refresh_families SET generation = :next, rotated_at = :now, last_used_at = :now,
+                                idle_expires_at = :idle
+    WHERE id = :id AND generation = :expected AND revoked_at IS NULL
+    RETURNING user_id),
+owner AS (SELECT users.* FROM rotated JOIN users ON users.id = rotated.user_id)
+SELECT owner.* FROM rotated LEFT JOIN owner ON true"""
+_ROTATE_AUDITED_PG = """
+WITH rotated AS (
+    UPDATE refresh_families SET generation = :next, rotated_at = :now, last_used_at = :now,
+                                idle_expires_at = :idle
+    WHERE id = :id AND generation = :expected AND revoked_at IS NULL
+    RETURNING user_id),
+owner AS (SELECT users.* FROM rotated JOIN users ON users.id = rotated.user_id),
+logged AS (
+    INSERT INTO audit_events (at, event, user_id, ip, detail)
+    SELECT CAST(:at AS double precision), CAST(:event AS varchar), CAST(:user_id AS varchar),
+           CAST(:ip AS varchar), CAST(:detail AS json)
+    FROM owner WHERE NOT owner.disabled)
+SELECT owner.* FROM rotated LEFT JOIN owner ON true"""
 
 class SqlFamilies(SqlRepository):
     async def create_family(self, family: RefreshFamily) -> None:
@@ -25,14 +55,21 @@ class SqlFamilies(SqlRepository):
         row = await self._db.fetch_one(_BY_ID, {"id": family_id})
         return RefreshFamily(**row) if row else None
 
-    async def advance_generation(self, family_id: str, expected: int, now: float,
-                                 idle_expires_at: float) -> bool:
-        # The WHERE clause is the whole concurrency story: of N concurrent
-        # refreshes of one token exactly one matches, the rest see 0 rows.
-        changed = await self._db.execute(_ADVANCE, {
-            "id": family_id, "expected": expected, "next": expected + 1, "now": now,
-            "idle": idle_expires_at})
-        return changed == 1
+    async def rotate(self, family_id: str, expected: int, now: float, idle_expires_at: float,
+                     event: AuditEvent | None) -> Rotated | None:
+        params = {"id": family_id, "expected": expected, "next": expected + 1, "now": now,
+                  "idle": idle_expires_at}
+        if self._db.dialect != "postgresql":
+            # SQLite has no writing CTEs; its single writer runs the three statements
+            # as one transaction (one fsync) instead.
+            return await self._db.write(lambda c: _rotate(c, params, event))
+        if event is None:
+            row = await self._db.write_one(_ROTATE_PG, params)
+        else:
+            row = await self._db.write_one(_ROTATE_AUDITED_PG, {**params, **event_params(event)})
+        if row is None:
+            return None
+        return Rotated(user_from_row(row) if row["id"] is not None else None)
 
     async def revoke_family(self, family_id: str, now: float, reason: str) -> bool:
         statement = (update(t).where(t.c.id == family_id, t.c.revoked_at.is_(None))
@@ -46,3 +83,13 @@ class SqlFamilies(SqlRepository):
                  .order_by(t.c.created_at))
         rows = await self._db.read(lambda c: c.execute(query).all())
         return [to_model(RefreshFamily, row) for row in rows]
+
+
+def _rotate(c: Connection, params: dict[str, Any], event: AuditEvent | None) -> Rotated | None:
+    if c.exec_driver_sql(_ADVANCE, params).rowcount != 1:
+        return None
+    row = c.exec_driver_sql(_OWNER, {"id": params["id"]}).first()
+    user = user_from_row(dict(row._mapping)) if row is not None else None
+    if event is not None and user is not None and not user.disabled:
+        c.exec_driver_sql(INSERT_EVENT, event_params(event))
+    return Rotated(user)

@@ -27,10 +27,10 @@ class SqlUsers(SqlRepository):
             raise EmailTaken() from None
 
     async def get_user(self, user_id: str) -> User | None:
-        return _user(await self._db.fetch_one(_BY_ID, {"id": user_id}))
+        return user_from_row(await self._db.fetch_one(_BY_ID, {"id": user_id}))
 
     async def find_user_by_email(self, email: str) -> User | None:
-        return _user(await self._db.fetch_one(_BY_EMAIL, {"email": email}))
+        return user_from_row(await self._db.fetch_one(_BY_EMAIL, {"email": email}))
 
     async def set_password_hash(self, user_id: str, password_hash: str,
                                 changed_at: float | None) -> None:
@@ -50,7 +50,7 @@ class SqlUsers(SqlRepository):
         return [to_model(User, row) for row in rows]
 
 
-def _user(row: dict[str, Any] | None) -> User | None:
+def user_from_row(row: dict[str, Any] | None) -> User | None:
     if row is None:
         return None
     # SQLite hands booleans back as 0/1.
