@@ -13,7 +13,7 @@ from authd.storage.sql._base import SqlRepository
 from authd.storage.sql.tables import audit_events as t
 
 INSERT_EVENT = ("INSERT INTO audit_events (at, event, user_id, ip, detail) "
-           "VALUES (:at, :event, :user_id, :ip, :detail)")
+                "VALUES (:at, :event, :user_id, :ip, :detail)")
 
 
 def event_params(event: AuditEvent) -> dict[str, Any]:

@@ -111,7 +111,7 @@ class AsyncDatabase(Database):
 
     The pool skips asyncpg's reset on release (``SELECT pg_advisory_unlock_all(); CLOSE
     ALL; UNLISTEN *; RESET ALL``): a second round trip per read, ~80 µs of this process's
-    CPU and a query's worth of PostgreSQL's. Only ``fetch_one`` and ``execute`` use these
+    CPU and a query's worth of PostgreSQL's. Only ``fetch_one``, ``execute`` and ``write_one`` use these
     connections, each one statement outside a transaction, so there is no session state
     to reset; asyncpg still rolls back a transaction left open by an error."""
 
