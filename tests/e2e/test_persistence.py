@@ -71,3 +71,54 @@ def test_kill_9_loses_no_acknowledged_sign_up(tmp_path, backend: str) -> None:
         srv.stop()
         if url:
             drop_pg_database(url)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_kill_9_loses_no_acknowledged_refresh(tmp_path, backend: str) -> None:
+    """Every refresh answered 200 before a SIGKILL holds after the restart, with its audit row.
+
+    Had an acknowledged rotation been lost, its token would name a generation the family
+    never reached: theft, not a 200. (A rotation committed but not yet answered is the
+    parent case, within the grace window set here.)
+    """
+    srv, url = start_server(tmp_path, backend, {"AUTHD_REFRESH_REUSE_GRACE": "300"})
+    last: dict[int, str] = {}
+    acknowledged = 0
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def refresh_until_killed(index: int, token: str) -> None:
+        nonlocal acknowledged
+        with httpx.Client(base_url=srv.url, timeout=10) as http:
+            while not stop.is_set():
+                try:
+                    response = refresh(http, token)
+                except httpx.HTTPError:
+                    return
+                assert response.status_code == 200, response.text
+                token = response.json()["refresh_token"]
+                with lock:
+                    last[index] = token
+                    acknowledged += 1
+    try:
+        with srv.client() as http:
+            email = sign_up(http)
+            first = [login(http, email)["refresh_token"] for _ in range(4)]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [pool.submit(refresh_until_killed, i, t) for i, t in enumerate(first)]
+            while acknowledged < 40 and not all(f.done() for f in futures):
+                stop.wait(0.05)
+            srv.kill9()
+            stop.set()
+            for future in futures:
+                future.result()
+        srv.start()
+        with srv.client() as http:
+            for token in last.values():
+                assert refresh(http, token).status_code == 200
+        events = srv.cli("audit", "--event", "token.refreshed", "--limit", "100000").stdout
+        assert len(events.splitlines()) >= acknowledged + len(last)
+    finally:
+        srv.stop()
+        if url:
+            drop_pg_database(url)
