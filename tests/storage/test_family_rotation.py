@@ -105,6 +105,20 @@ async def test_of_concurrent_rotations_exactly_one_wins_and_is_audited(store: Sq
     assert len(await _refreshed(store, family)) == 1
 
 
+async def test_write_one_commits_before_it_returns_its_row(store: SqlStore) -> None:
+    """The hot-path ``UPDATE ... RETURNING`` is durable when it answers, on both engines."""
+    family = await _family(store)
+    row = await store.db.write_one(
+        "UPDATE refresh_families SET scope = :scope WHERE id = :id RETURNING scope",
+        {"scope": "openid email", "id": family.id})
+    assert row == {"scope": "openid email"}
+    after = await store.families.get_family(family.id)
+    assert after is not None and after.scope == "openid email"
+    assert await store.db.write_one(
+        "UPDATE refresh_families SET scope = :scope WHERE id = :id RETURNING scope",
+        {"scope": "x", "id": "unknown"}) is None
+
+
 # -- through the token service ---------------------------------------------------------
 
 
