@@ -157,8 +157,8 @@ async def test_each_refresh_is_audited_once(services: Services) -> None:
     assert await _count(svc, user) == 2
 
 
-async def test_a_refused_scope_is_not_audited_and_still_rotates(services: Services) -> None:
-    """invalid_scope comes after the family rules, as before: the token was used up."""
+async def test_a_refused_scope_does_not_use_the_token_up(services: Services) -> None:
+    """invalid_scope leaves the family as it was (no rotation, no audit row): the client retries."""
     svc = services
     user, token = await _login(svc)
     client_id = svc.settings.default_client_id
@@ -166,7 +166,22 @@ async def test_a_refused_scope_is_not_audited_and_still_rotates(services: Servic
         await svc.tokens.refresh(token, client_id, "admin", WHO)
     assert await _count(svc, user) == 0
     family = await svc.store.families.get_family(token.split(".")[0])
-    assert family is not None and family.generation == 1
+    assert family is not None and family.generation == 0 and family.revoked_at is None
+    assert (await svc.tokens.refresh(token, client_id, None, WHO)).refresh_token != token
+    assert await _count(svc, user) == 1
+
+
+async def test_a_replayed_token_with_a_bad_scope_is_still_theft(services: Services) -> None:
+    svc = services
+    _, token = await _login(svc)
+    client_id = svc.settings.default_client_id
+    await svc.tokens.refresh(token, client_id, None, WHO)
+    assert isinstance(svc.clock, FixedClock)
+    svc.clock.advance(svc.settings.refresh_reuse_grace + 1)
+    with pytest.raises(InvalidGrant):
+        await svc.tokens.refresh(token, client_id, "admin", WHO)
+    family = await svc.store.families.get_family(token.split(".")[0])
+    assert family is not None and family.revoked_reason == "reuse_detected"
 
 
 async def test_a_disabled_user_loses_the_family(services: Services) -> None:

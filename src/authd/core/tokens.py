@@ -103,8 +103,8 @@ class TokenService:
         family = await self._families.get_family(presented.family_id) if presented else None
         if presented is None or family is None or family.client_id != client_id:
             raise InvalidGrant("the refresh token is invalid")
-        # The family rules act first (a replayed token with a bad scope is still theft), so a
-        # refused scope is only raised after them, and the refresh then goes unaudited.
+        # The family rules act first (a replayed token with a bad scope is still theft); a
+        # live token with a bad scope is refused before it is used up, so the client can retry.
         try:
             granted = family.scope if scope is None else self._narrow(scope, family.scope)
             refused = None
@@ -112,14 +112,12 @@ class TokenService:
             granted, refused = family.scope, exc
         event = self._audit.event(audit.REFRESH, user_id=family.user_id, client=client,
                                   sid=family.id)
-        generation, rotated = await self._advance(family, presented.generation, client,
-                                                  event if refused is None else None)
+        generation, rotated = await self._advance(family, presented.generation, client, event,
+                                                  refused)
         user = rotated.user if rotated is not None else await self._users.get_user(family.user_id)
         if user is None or user.disabled:
             await self.revoke_family(family.id, "user_disabled")
             raise InvalidGrant("the refresh token is invalid")
-        if refused is not None:
-            raise refused
         if rotated is not None:
             self._audit.announce(event)  # stored in the rotation's own commit
         else:
@@ -127,15 +125,20 @@ class TokenService:
         return self._pair(family, generation, granted)
 
     async def _advance(self, family: RefreshFamily, presented: int, client: ClientInfo,
-                       event: AuditEvent | None) -> tuple[int, Rotated | None]:
+                       event: AuditEvent, refused: InvalidScope | None
+                       ) -> tuple[int, Rotated | None]:
         """The generation to hand out: rotate, converge within grace, or detect theft.
 
         A rotation also returns what the store read and recorded in its commit (``event``).
+        ``refused`` is raised where the token would be used or converge, never before theft
+        detection.
         """
         s = self._settings
         for _ in range(5):
             now = self._clock.now()
             outcome = refresh.decide(family, presented, now, s.refresh_reuse_grace)
+            if refused is not None and outcome in (Outcome.ROTATE, Outcome.RETURN_CURRENT):
+                raise refused
             if outcome is Outcome.ROTATE:
                 idle = refresh.next_idle_expiry(family, now, s.refresh_idle_ttl)
                 rotated = await self._families.rotate(family.id, presented, now, idle, event)
