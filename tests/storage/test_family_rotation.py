@@ -88,13 +88,6 @@ async def test_a_disabled_owner_is_reported_and_not_audited(store: SqlStore) -> 
     assert await _refreshed(store, family) == []
 
 
-async def test_a_rotation_without_an_event_records_nothing(store: SqlStore) -> None:
-    """``event=None`` (a refused scope) rotates without an audit row."""
-    family = await _family(store)
-    assert await store.families.rotate(family.id, 0, NOW + 1, NOW + 101, None) is not None
-    assert await _refreshed(store, family) == []
-
-
 async def test_of_concurrent_rotations_exactly_one_wins_and_is_audited(store: SqlStore) -> None:
     """The compare-and-set holds inside the combined statement too."""
     family = await _family(store)

@@ -56,7 +56,7 @@ class FamilyStore(Protocol):
     async def get_family(self, family_id: str) -> RefreshFamily | None: ...
 
     async def rotate(self, family_id: str, expected: int, now: float, idle_expires_at: float,
-                     event: AuditEvent | None) -> Rotated | None:
+                     event: AuditEvent) -> Rotated | None:
         """Move an unrevoked family from ``expected`` to ``expected + 1``; None if someone else did.
 
         The family's user is read, and ``event`` recorded if that user exists and is not

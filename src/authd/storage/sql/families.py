@@ -30,14 +30,6 @@ WITH rotated AS (
                                 idle_expires_at = :idle
     WHERE id = :id AND generation = :expected AND revoked_at IS NULL
     RETURNING user_id),
-owner AS (SELECT users.* FROM rotated JOIN users ON users.id = rotated.user_id)
-SELECT owner.* FROM rotated LEFT JOIN owner ON true"""
-_ROTATE_AUDITED_PG = """
-WITH rotated AS (
-    UPDATE refresh_families SET generation = :next, rotated_at = :now, last_used_at = :now,
-                                idle_expires_at = :idle
-    WHERE id = :id AND generation = :expected AND revoked_at IS NULL
-    RETURNING user_id),
 owner AS (SELECT users.* FROM rotated JOIN users ON users.id = rotated.user_id),
 logged AS (
     INSERT INTO audit_events (at, event, user_id, ip, detail)
@@ -45,6 +37,7 @@ logged AS (
            CAST(:ip AS varchar), CAST(:detail AS json)
     FROM owner WHERE NOT owner.disabled)
 SELECT owner.* FROM rotated LEFT JOIN owner ON true"""
+
 
 class SqlFamilies(SqlRepository):
     async def create_family(self, family: RefreshFamily) -> None:
@@ -56,17 +49,14 @@ class SqlFamilies(SqlRepository):
         return RefreshFamily(**row) if row else None
 
     async def rotate(self, family_id: str, expected: int, now: float, idle_expires_at: float,
-                     event: AuditEvent | None) -> Rotated | None:
+                     event: AuditEvent) -> Rotated | None:
         params = {"id": family_id, "expected": expected, "next": expected + 1, "now": now,
                   "idle": idle_expires_at}
         if self._db.dialect != "postgresql":
             # SQLite has no writing CTEs; its single writer runs the three statements
             # as one transaction (one fsync) instead.
             return await self._db.write(lambda c: _rotate(c, params, event))
-        if event is None:
-            row = await self._db.write_one(_ROTATE_PG, params)
-        else:
-            row = await self._db.write_one(_ROTATE_AUDITED_PG, {**params, **event_params(event)})
+        row = await self._db.write_one(_ROTATE_PG, {**params, **event_params(event)})
         if row is None:
             return None
         return Rotated(user_from_row(row) if row["id"] is not None else None)
@@ -85,11 +75,11 @@ class SqlFamilies(SqlRepository):
         return [to_model(RefreshFamily, row) for row in rows]
 
 
-def _rotate(c: Connection, params: dict[str, Any], event: AuditEvent | None) -> Rotated | None:
+def _rotate(c: Connection, params: dict[str, Any], event: AuditEvent) -> Rotated | None:
     if c.exec_driver_sql(_ADVANCE, params).rowcount != 1:
         return None
     row = c.exec_driver_sql(_OWNER, {"id": params["id"]}).first()
     user = user_from_row(dict(row._mapping)) if row is not None else None
-    if event is not None and user is not None and not user.disabled:
+    if user is not None and not user.disabled:
         c.exec_driver_sql(INSERT_EVENT, event_params(event))
     return Rotated(user)
