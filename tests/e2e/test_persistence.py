@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from tests.conftest import drop_pg_database
 from tests.e2e.conftest import PASSWORD, bearer, login, new_email, refresh, sign_up, start_server
+from tests.serverproc import AuthdServer
+
+
+def kill_9_while_busy(srv: AuthdServer, stop: threading.Event, workers: list[Callable[[], None]],
+                      enough: Callable[[], bool]) -> None:
+    """Run the clients until ``enough`` of their writes are acknowledged, kill -9, restart.
+
+    A worker returns when the server is gone; its assertion errors are raised here.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(workers)) as pool:
+        futures = [pool.submit(worker) for worker in workers]
+        while not enough() and not all(f.done() for f in futures):
+            stop.wait(0.05)
+        srv.kill9()
+        stop.set()
+        for future in futures:
+            future.result()
+    srv.start()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -53,15 +72,8 @@ def test_kill_9_loses_no_acknowledged_sign_up(tmp_path, backend: str) -> None:
                     with lock:
                         acknowledged.append(email)
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-            futures = [pool.submit(sign_up_until_killed, i) for i in range(4)]
-            while len(acknowledged) < 20:
-                stop.wait(0.05)
-            srv.kill9()
-            stop.set()
-            for future in futures:
-                future.result()
-        srv.start()
+        kill_9_while_busy(srv, stop, [lambda i=i: sign_up_until_killed(i) for i in range(4)],
+                          lambda: len(acknowledged) >= 20)
         with srv.client() as http:
             for email in acknowledged:
                 response = http.post("/v1/token", data={"grant_type": "password",
@@ -104,15 +116,9 @@ def test_kill_9_loses_no_acknowledged_refresh(tmp_path, backend: str) -> None:
         with srv.client() as http:
             email = sign_up(http)
             first = [login(http, email)["refresh_token"] for _ in range(4)]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-            futures = [pool.submit(refresh_until_killed, i, t) for i, t in enumerate(first)]
-            while acknowledged < 40 and not all(f.done() for f in futures):
-                stop.wait(0.05)
-            srv.kill9()
-            stop.set()
-            for future in futures:
-                future.result()
-        srv.start()
+        kill_9_while_busy(srv, stop, [lambda i=i, t=t: refresh_until_killed(i, t)
+                                      for i, t in enumerate(first)],
+                          lambda: acknowledged >= 40)
         with srv.client() as http:
             for token in last.values():
                 assert refresh(http, token).status_code == 200
