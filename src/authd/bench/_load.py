@@ -1,7 +1,11 @@
 """The load generator: asyncio + httpx, fixed concurrency or fixed rate, with warm-up.
 
-httpx's async client with a keep-alive pool per target is fast enough to
-saturate a single authd worker from one core, and it is already a dependency.
+httpx's async client with a keep-alive pool per target is already a
+dependency and measures latency faithfully, but it spends ~1.3-2.5 ms of CPU
+per request: on a machine shared with authd it, not authd, sets the rate of
+cheap requests such as refreshes (measured in benchmarks/bench_scale.py, which
+uses wrk and a lean raw-socket client for throughput targets). Run it from
+another host to measure an authd deployment's ceiling.
 """
 
 from __future__ import annotations
