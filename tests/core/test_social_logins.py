@@ -62,6 +62,13 @@ def test_joining_by_email(allowed: bool, existing_verified: bool, disabled: bool
                         link_by_verified_email=allowed)
 
 
+def test_no_join_when_the_account_already_has_an_identity_at_that_provider() -> None:
+    """A second subject with the account's email at the same provider: the address was reassigned."""
+    with pytest.raises(LoginRefused, match="another account at this provider"):
+        decide_link("a@example.com", True, linked=None, same_email=_user(),
+                    link_by_verified_email=True, same_email_has_provider=True)
+
+
 def test_a_disabled_linked_account_is_refused() -> None:
     with pytest.raises(LoginRefused):
         decide_link("a@example.com", True, linked=_user(disabled=True), same_email=None,

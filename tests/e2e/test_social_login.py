@@ -165,16 +165,33 @@ def test_existing_password_account_is_not_taken_over_by_email(social: Social,
 def test_verified_account_is_joined_only_where_config_allows(social: Social,
                                                              browser: httpx.Client) -> None:
     """A user created by a verifying provider is joined by GitHub (link_by_verified_email) only."""
-    log_in(social, browser)
+    log_in(social, browser, "fakelink")
     first = session_user(browser, social.url)
     shared = first["email"]
     social.github.user = new_github_user(emails=[{"email": shared, "primary": True, "verified": True}])
     with httpx.Client(timeout=30) as second:
         log_in(social, second, "github")
         assert session_user(second, social.url)["id"] == first["id"]
-    social.op.user = new_user(email=shared)  # another subject at "fake", which does not link
+    social.op.user = new_user(email=shared)  # at "fake", which does not link (and is not linked)
     with httpx.Client(timeout=30) as third:
         assert_refused(social, third, log_in(social, third), "access_denied", "already exists")
+
+
+def test_a_reassigned_email_at_the_same_provider_does_not_join(social: Social,
+                                                               browser: httpx.Client) -> None:
+    """The provider gave the account's address to a new subject (a reused work mailbox): refused,
+    even where joining by verified email is allowed; the first subject still signs in."""
+    log_in(social, browser, "fakelink")
+    first = session_user(browser, social.url)
+    original = social.op.user
+    social.op.user = new_user(email=original["email"])
+    with httpx.Client(timeout=30) as newcomer:
+        assert_refused(social, newcomer, log_in(social, newcomer, "fakelink"), "access_denied",
+                       "another account at this provider")
+    social.op.user = original
+    with httpx.Client(timeout=30) as again:
+        log_in(social, again, "fakelink")
+        assert session_user(again, social.url)["id"] == first["id"]
 
 
 def test_unverified_email_is_refused(social: Social, browser: httpx.Client) -> None:

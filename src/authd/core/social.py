@@ -8,7 +8,9 @@ Account rules (the security model's "social login" section):
   verified), since the email becomes the account's unique address.
 * If that email already belongs to an account, the login joins it only when
   the provider's config says ``link_by_verified_email`` *and* the account's
-  own email was proven (it came from a verifying provider). A password
+  own email was proven (it came from a verifying provider) *and* the account
+  has no identity at that provider yet (another subject with the same email
+  means the provider gave the address to someone else). A password
   sign-up proves nothing about the mailbox, and joining it would hand the
   account to whoever pre-registered the address ("pre-account hijacking").
   Otherwise the login is refused and the app gets ``access_denied``.
@@ -52,10 +54,12 @@ class Link:
 
 
 def decide_link(email: str | None, email_verified: bool, *, linked: User | None,
-                same_email: User | None, link_by_verified_email: bool) -> Link:
+                same_email: User | None, link_by_verified_email: bool,
+                same_email_has_provider: bool = False) -> Link:
     """The account rules above, as a pure function of what the provider said and the store found.
 
-    ``email`` is the provider's address, normalised (None if it gave no valid one).
+    ``email`` is the provider's address, normalised (None if it gave no valid one);
+    ``same_email_has_provider``: that account already has an identity at this provider.
     """
     if linked is not None:
         if linked.disabled:
@@ -65,6 +69,11 @@ def decide_link(email: str | None, email_verified: bool, *, linked: User | None,
         raise LoginRefused("the provider did not confirm an email address for this account")
     if same_email is None:
         return Link("create")
+    if same_email_has_provider:
+        # Another subject at the same provider with the account's email: the provider gave the
+        # address to someone else (a reassigned work mailbox, a recreated account). Never join.
+        raise LoginRefused("an account with this email is linked to another account at this "
+                           "provider")
     if link_by_verified_email and same_email.email_verified and not same_email.disabled:
         return Link("join", same_email)
     raise LoginRefused("an account with this email already exists; sign in to it the usual way")
@@ -124,8 +133,13 @@ class SocialLogins:
                 # committed (user and identity together) between the two reads: look once more.
                 identity = await self._identities.find_identity(profile.provider, profile.subject)
         linked = await self._users.get_user(identity.user_id) if identity else None
+        has_provider = False
+        if linked is None and same_email is not None:
+            has_provider = any(i.provider == profile.provider
+                               for i in await self._identities.list_identities(same_email.id))
         link = decide_link(email, profile.email_verified, linked=linked, same_email=same_email,
-                           link_by_verified_email=link_by_verified_email)
+                           link_by_verified_email=link_by_verified_email,
+                           same_email_has_provider=has_provider)
         now = self._clock.now()
         if link.action == "existing":
             assert link.user is not None
