@@ -53,7 +53,7 @@ def test_weak_and_malformed_sign_ups_are_400(http: httpx.Client) -> None:
 
 
 def test_password_grant_issues_an_rfc9068_token_pair(http: httpx.Client, server) -> None:
-    """The password grant returns a Bearer pair; the access token has the SPEC claims."""
+    """The password grant returns a Bearer pair; the access token has the RFC 9068 claims."""
     email = sign_up(http)
     response = http.post("/v1/token", data={"grant_type": "password", "username": email,
                                             "password": PASSWORD})

@@ -2,9 +2,10 @@
 
 * SQLite (embedded default): a synchronous pysqlite engine. Reads run inline
   on the event loop (tens of microseconds with WAL; an async bridge costs a
-  thread round trip per statement, measured at ~3 ms here). Writes run in a
-  single writer thread, so that ``synchronous=FULL`` fsyncs never block the
-  loop and writers never contend for SQLite's one write lock.
+  thread round trip per statement, measured at ~3 ms on the reference machine
+  of docs/bench.md). Writes run in a single writer thread, so that
+  ``synchronous=FULL`` fsyncs never block the loop and writers never contend
+  for SQLite's one write lock.
 * PostgreSQL (scale-out): an asyncpg-backed AsyncEngine with a pool; the
   same synchronous statement functions run inside it through ``run_sync``.
 
