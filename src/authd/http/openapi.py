@@ -75,9 +75,11 @@ _SESSION = _obj({
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {
         "/v1/users": {"post": _op(
-            "Sign up", {"201": {"description": "created", **_json(_obj({
+            "Sign up (JSON only: any other content type is 415; a request from an origin "
+            "that is not allowed is 403 csrf_failed)",
+            {"201": {"description": "created", **_json(_obj({
                 "id": _STR, "email": _STR, "name": {"type": ["string", "null"]},
-                "created_at": _INT}))}, **_errors(400, 409, 413, 415, 429)},
+                "created_at": _INT}))}, **_errors(400, 403, 409, 413, 415, 429)},
             body={"application/json": {"schema": _obj(
                 {"email": _STR, "password": _STR, "name": _STR}, ["email", "password"])}})},
         "/v1/token": {"post": _op(

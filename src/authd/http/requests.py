@@ -72,6 +72,20 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
     return _parse_json_object(body)
 
 
+async def read_json_only(request: Request, limit: int) -> dict[str, Any]:
+    """A JSON object sent as ``application/json``; 415 for anything else, a missing type included.
+
+    A cross-site HTML form or ``fetch`` without CORS can only send a form,
+    ``text/plain`` or no content type at all; requiring JSON forces the
+    browser's CORS preflight, which only the configured origins pass.
+    """
+    body = await read_body(request, limit)  # the size cap first, whatever the type
+    media = _media_type(request)
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType("send the body as application/json")
+    return _parse_json_object(body)
+
+
 def _parse_form(body: bytes) -> dict[str, str]:
     try:
         text = body.decode("utf-8")
