@@ -8,6 +8,7 @@ are masked in every repr, log line and ``authd config check`` output.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -134,6 +135,7 @@ class Settings(BaseSettings):
     default_scopes: tuple[str, ...] = ("openid", "profile", "email")
 
     cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
     redirect_allowlist: tuple[str, ...] = ()
     rate_limits: RateLimits = RateLimits()
     clients: dict[str, ClientConfig] = {}
@@ -197,6 +199,24 @@ class Settings(BaseSettings):
             if origin == "*" or parts.scheme not in ("http", "https") or parts.path not in ("", "/"):
                 raise ValueError(f"{origin!r} is not an exact origin like https://app.example")
         return tuple(o.rstrip("/") for o in value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Addresses or CIDR networks; never every address (any client could pick its own)."""
+        networks = []
+        for entry in value:
+            try:
+                network = ipaddress.ip_network(entry.strip())
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network "
+                                 "(e.g. 10.0.0.7, 10.0.0.0/8, fd00::/8; no host bits "
+                                 "after the prefix)") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"{entry!r} would trust every address, so any client "
+                                 "could choose its own; list your proxies")
+            networks.append(str(network))
+        return tuple(networks)
 
     @model_validator(mode="after")
     def _refresh_lifetimes_agree(self) -> Settings:

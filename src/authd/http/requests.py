@@ -22,6 +22,7 @@ from authd.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from authd.http.client_ip import client_address, trusted_networks
 
 MAX_FIELDS = 64
 
@@ -124,7 +125,13 @@ def _refuse_nul(text: str) -> None:
 
 
 def client_info(request: Request) -> ClientInfo:
-    ip = request.client.host if request.client else None
+    """Who is calling. The one place that reads a client's address: rate limits, session
+    addresses and the audit trail all take it from here, so all of them see the client
+    behind a trusted proxy (``trusted_proxies``) and none believes a header otherwise."""
+    peer = request.client.host if request.client else None
+    trusted = trusted_networks(request.app.state.services.settings.trusted_proxies)
+    ip = client_address(peer, trusted, forwarded_for=request.headers.getlist("x-forwarded-for"),
+                        forwarded=request.headers.getlist("forwarded"))
     agent = request.headers.get("user-agent")
     return ClientInfo(ip=ip, user_agent=agent[:512] if agent else None)
 
