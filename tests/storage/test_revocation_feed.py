@@ -1,30 +1,138 @@
-"""The revocation feed in SQL: cursor order, expiry filtering, pruning."""
+"""The revocation feed in SQL: cursor order, expiry filtering, pruning, and the guarantee
+that a follower never loses an entry, whatever order concurrent writers commit in."""
 
 from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import Connection, text
 
 from authd.clock import FixedClock
 from authd.core.models import Revocation
 from authd.core.revocation import Revocations
 from authd.storage.sql import SqlStore, migrate, open_database
+from authd.storage.sql.db import AsyncDatabase, Database, SqliteDatabase
+
+T = TypeVar("T")
+NOW = 1000.0
 
 
-async def test_feed_pages_by_cursor_and_prunes_expired_entries(tmp_path) -> None:
-    """Entries come back in order after a cursor; expired ones are neither served nor kept."""
-    db = open_database(f"sqlite:///{tmp_path}/feed.db")
-    await migrate(db)
-    clock = FixedClock(1000.0)
-    revocations = Revocations(SqlStore.over(db).revocations, clock)
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    url = f"sqlite:///{tmp_path}/feed.db"
+    if request.param == "postgres":
+        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
+                                                              "postgresql+asyncpg://")
+    database = open_database(url)
+    await migrate(database)
     try:
-        await revocations.revoke(Revocation("jti", "short", 1100.0))
-        await revocations.revoke(Revocation("sid", "long", 5000.0))
-        entries, cursor = await revocations.feed(0)
-        assert [(e.kind, e.value) for e in entries] == [("jti", "short"), ("sid", "long")]
-        assert (await revocations.feed(cursor))[0] == []
-        clock.advance(200)
-        assert [e.value for e in (await revocations.feed(0))[0]] == ["long"]
-        assert await revocations.prune() == 1
-        assert revocations.is_revoked(None, "long") and revocations.is_revoked("short", None)
-        await revocations.sync()  # a sync drops expired entries from the in-memory set too
-        assert not revocations.is_revoked("short", None)
+        yield database
     finally:
-        await db.dispose()
+        await database.dispose()
+
+
+def _follower(db: Database, clock: FixedClock) -> Revocations:
+    """Another instance without Redis: it learns revocations only by following the feed."""
+    return Revocations(SqlStore.over(db).revocations, clock)
+
+
+async def test_feed_pages_by_cursor_and_prunes_expired_entries(db: Database) -> None:
+    """Entries come back in order after a cursor; expired ones are neither served nor kept."""
+    clock = FixedClock(NOW)
+    revocations = _follower(db, clock)
+    await revocations.revoke(Revocation("jti", "short", 1100.0))
+    await revocations.revoke(Revocation("sid", "long", 5000.0))
+    entries, cursor = await revocations.feed(0)
+    assert [(e.kind, e.value) for e in entries] == [("jti", "short"), ("sid", "long")]
+    assert (await revocations.feed(cursor))[0] == []
+    clock.advance(200)
+    assert [e.value for e in (await revocations.feed(0))[0]] == ["long"]
+    assert await revocations.prune() == 1
+    assert revocations.is_revoked(None, "long") and revocations.is_revoked("short", None)
+    await revocations.sync()  # a sync drops expired entries from the in-memory set too
+    assert not revocations.is_revoked("short", None)
+
+
+class _HeldCommit(Database):
+    """A second writer whose ``write`` runs its statements, then keeps the transaction open
+    until ``release`` is set: the slow commit of another instance, made deterministic."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.dialect = db.dialect
+        self.written = threading.Event()
+        self.release = threading.Event()
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        if isinstance(self._db, SqliteDatabase):
+            return await asyncio.to_thread(self._write_sqlite, self._db, fn)
+        assert isinstance(self._db, AsyncDatabase)
+        async with self._db.engine.begin() as conn:
+            result = await conn.run_sync(fn)
+            self.written.set()
+            await asyncio.to_thread(self.release.wait, 60)
+            return result
+
+    def _write_sqlite(self, db: SqliteDatabase, fn: Callable[[Connection], T]) -> T:
+        with db.engine.begin() as conn:  # its own connection: a second process on the file
+            result = fn(conn)
+            self.written.set()
+            self.release.wait(60)
+            return result
+
+
+async def _lock_waiters(db: Database) -> int:
+    """Sessions of this PostgreSQL database waiting for any lock."""
+    query = text("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                 "WHERE NOT l.granted AND d.datname = current_database()")
+    return int(await db.read(lambda c: c.execute(query).scalar_one()))
+
+
+async def _until(condition: Callable[[], Any], deadline: float = 30.0) -> None:
+    """Poll an async condition until it holds or the (generous) deadline passes."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end and not await condition():
+        await asyncio.sleep(0.02)
+
+
+async def test_an_entry_committed_late_still_reaches_followers(db: Database) -> None:
+    """Attack: writer A inserts a revocation and commits slowly; writer B inserts another and
+    commits first. A follower that reads the feed in between must not move its cursor past
+    A's entry: after both commit, the follower (and an external verifier walking the feed by
+    cursor) knows both revocations."""
+    clock = FixedClock(NOW)
+    held = _HeldCommit(db)
+    slow = Revocations(SqlStore.over(held).revocations, clock)
+    fast, follower = _follower(db, clock), _follower(db, clock)
+    first = asyncio.create_task(slow.revoke(Revocation("jti", "committed-late", NOW + 600)))
+    await asyncio.to_thread(held.written.wait, 60)
+    assert held.written.is_set(), "the slow writer never inserted"
+    second = asyncio.create_task(fast.revoke(Revocation("jti", "committed-early", NOW + 600)))
+    if db.dialect == "postgresql":  # B either commits or waits on a lock: both are fine
+        await _until(lambda: _done_or_waiting(db, second))
+    else:  # SQLite: B waits on the file's write lock; give it the chance to jump ahead
+        await _until(lambda: _done(second), deadline=1.0)
+    await follower.sync()
+    seen, cursor = await fast.feed(0)
+    held.release.set()
+    await asyncio.gather(first, second)
+    await follower.sync()
+    assert follower.is_revoked("committed-late", None)
+    assert follower.is_revoked("committed-early", None)
+    later, _ = await fast.feed(cursor)
+    assert {e.value for e in seen} | {e.value for e in later} == {"committed-late",
+                                                                 "committed-early"}
+
+
+async def _done(task: asyncio.Task[Any]) -> bool:
+    return task.done()
+
+
+async def _done_or_waiting(db: Database, task: asyncio.Task[Any]) -> bool:
+    return task.done() or await _lock_waiters(db) > 0

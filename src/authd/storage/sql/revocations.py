@@ -1,22 +1,43 @@
-"""The revocation feed: an append-only log read by cursor (its sequence number)."""
+"""The revocation feed: an append-only log read by cursor (its sequence number).
+
+A follower (another instance, an external verifier) keeps the highest number it
+has read and asks for everything above it, so the feed must never make a number
+visible before a lower one that will still commit. PostgreSQL hands out
+sequence numbers at INSERT, not at COMMIT: two concurrent writers could commit
+out of order and a follower reading in between would step over the slower one's
+entry for good. Every feed insert therefore takes one transaction-level
+advisory lock first, so numbers are handed out in commit order. SQLite has a
+single writer per database file, so the same order holds there by construction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, text
 
 from authd.core.models import Revocation
 from authd.storage.sql._base import SqlRepository
 from authd.storage.sql.tables import revocations as t
 
+# "authd_rv": the feed's writers queue on this lock until the holder commits or rolls back.
+FEED_LOCK_ID = 0x61757468645F7276
+_LOCK = text("SELECT pg_advisory_xact_lock(:id)")
+
+
+def append_revocation(c: Connection, revocation: Revocation, now: float) -> int:
+    """Append in ``c``'s transaction (which must commit promptly); returns the sequence number."""
+    if c.dialect.name == "postgresql":
+        c.execute(_LOCK, {"id": FEED_LOCK_ID})  # held to COMMIT: numbers follow commit order
+    statement = insert(t).values(kind=revocation.kind, value=revocation.value,
+                                 expires_at=revocation.expires_at, created_at=now
+                                 ).returning(t.c.seq)
+    return int(c.execute(statement).scalar_one())
+
 
 class SqlRevocations(SqlRepository):
     async def add_revocation(self, revocation: Revocation, now: float) -> int:
-        statement = insert(t).values(kind=revocation.kind, value=revocation.value,
-                                     expires_at=revocation.expires_at, created_at=now
-                                     ).returning(t.c.seq)
-        return await self._db.write(lambda c: int(c.execute(statement).scalar_one()))
+        return await self._db.write(lambda c: append_revocation(c, revocation, now))
 
     async def revocations_since(self, after: int, now: float, limit: int
                                 ) -> tuple[Sequence[Revocation], int]:
