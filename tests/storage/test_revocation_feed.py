@@ -59,6 +59,37 @@ async def test_feed_pages_by_cursor_and_prunes_expired_entries(db: Database) -> 
     assert not revocations.is_revoked("short", None)
 
 
+async def test_a_revocation_is_recorded_once(db: Database) -> None:
+    """Revoking the same token again adds no second feed entry and is reported as not new,
+    so callers neither audit nor fan it out again."""
+    clock = FixedClock(NOW)
+    revocations = _follower(db, clock)
+    assert await revocations.revoke(Revocation("jti", "same", 5000.0)) is True
+    for _ in range(5):
+        assert await revocations.revoke(Revocation("jti", "same", 5000.0)) is False
+    assert await revocations.revoke(Revocation("sid", "same", 5000.0)) is True  # another kind
+    entries, _ = await revocations.feed(0)
+    assert [(e.kind, e.value) for e in entries] == [("jti", "same"), ("sid", "same")]
+
+
+async def test_cursors_never_go_back_after_the_newest_entries_are_pruned(db: Database) -> None:
+    """A follower's cursor stays valid when every entry up to it has expired and been pruned:
+    an entry added afterwards gets a higher number, so the follower still receives it."""
+    clock = FixedClock(NOW)
+    writer, follower = _follower(db, clock), _follower(db, clock)
+    await writer.revoke(Revocation("jti", "old-1", NOW + 10))
+    await writer.revoke(Revocation("jti", "old-2", NOW + 10))
+    await follower.sync()
+    _, verifier_cursor = await writer.feed(0)
+    clock.advance(60)
+    assert await writer.prune() == 2  # the feed is empty now
+    await writer.revoke(Revocation("jti", "new", NOW + 600))
+    entries, cursor = await writer.feed(verifier_cursor)
+    assert [e.value for e in entries] == ["new"] and cursor > verifier_cursor
+    await follower.sync()
+    assert follower.is_revoked("new", None)
+
+
 class _HeldCommit(Database):
     """A second writer whose ``write`` runs its statements, then keeps the transaction open
     until ``release`` is set: the slow commit of another instance, made deterministic."""
@@ -136,3 +167,54 @@ async def _done(task: asyncio.Task[Any]) -> bool:
 
 async def _done_or_waiting(db: Database, task: asyncio.Task[Any]) -> bool:
     return task.done() or await _lock_waiters(db) > 0
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from authd.storage.sql.engine import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def test_upgrading_keeps_the_first_of_repeated_entries_and_numbers_above_them(
+        request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A feed written before entries were unique upgrades cleanly: repeats of one token are
+    reduced to their first entry, the others stay, and new entries are numbered above all
+    of them (on SQLite too), so followers' cursors stay valid."""
+    for backend in ("sqlite", "postgres"):
+        url = f"sqlite:///{tmp_path}/upgrade.db"
+        if backend == "postgres":
+            url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
+                                                                  "postgresql+asyncpg://")
+        db = open_database(url)
+        try:
+            await _upgrade_with_repeats(db)
+        finally:
+            await db.dispose()
+
+
+async def _upgrade_with_repeats(db: Database) -> None:
+    old_rows = text("INSERT INTO revocations (kind, value, expires_at, created_at) VALUES "
+                    "('jti', 'a', 5000, 1), ('jti', 'a', 5000, 2), ('sid', 'b', 5000, 3), "
+                    "('jti', 'a', 5000, 4), ('jti', 'c', 5000, 5)")
+
+    def at_0002(c: Connection) -> None:
+        _upgrade(c, "0002")
+        c.execute(old_rows)
+        c.execute(text("DELETE FROM revocations WHERE value = 'c'"))  # the newest, pruned
+    await db.write(at_0002)
+    await migrate(db)
+    revocations = _follower(db, FixedClock(NOW))
+    entries, cursor = await revocations.feed(0)
+    assert [(e.kind, e.value) for e in entries] == [("jti", "a"), ("sid", "b")]
+    await revocations.revoke(Revocation("jti", "new", 5000.0))
+    entries, _ = await revocations.feed(cursor)
+    assert [e.value for e in entries] == ["new"]
+    seqs = await db.read(lambda c: c.execute(text(
+        "SELECT value, seq FROM revocations ORDER BY seq")).all())
+    assert [value for value, _ in seqs] == ["a", "b", "new"] and seqs[-1][1] > 5

@@ -89,8 +89,12 @@ class CookieSessionStore(Protocol):
 
 
 class RevocationStore(Protocol):
-    async def add_revocation(self, revocation: Revocation, now: float) -> int:
-        """Append to the feed; returns its sequence number."""
+    async def add_revocation(self, revocation: Revocation, now: float) -> int | None:
+        """Append to the feed; its sequence number, or None if (kind, value) is there already.
+
+        Numbers only grow and become visible in order: a reader never sees a number
+        while a lower one can still be committed, so a cursor never skips an entry.
+        """
         ...
 
     async def revocations_since(self, after: int, now: float, limit: int

@@ -33,15 +33,23 @@ class Revocations:
         """Called after each durable revocation (e.g. Redis pub/sub fan-out)."""
         self._publishers.append(publisher)
 
-    async def revoke(self, revocation: Revocation) -> None:
-        await self._store.add_revocation(revocation, self._clock.now())
+    async def revoke(self, revocation: Revocation) -> bool:
+        """Record durably and deny at once; False if it was in the feed already.
+
+        A repeat is neither fanned out nor worth auditing again: every instance
+        has it, or will on its next sync.
+        """
+        added = await self._store.add_revocation(revocation, self._clock.now()) is not None
         self.denylist.add(revocation)
+        if not added:
+            return False
         for publish in self._publishers:
             try:
                 await publish(revocation)
             except Exception:  # fan-out is best effort; the feed is the truth
                 log.warning("revocation fan-out failed; instances will read the feed",
                             exc_info=True)
+        return True
 
     def is_revoked(self, jti: str | None, sid: str | None) -> bool:
         return self.denylist.is_revoked(jti, sid)

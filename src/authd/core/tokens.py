@@ -238,10 +238,12 @@ class TokenService:
         if claims is None:
             return False
         exp = float(claims["exp"])
-        if exp > self._clock.now():
-            await self._revocations.revoke(Revocation("jti", str(claims["jti"]), exp))
-        await self._audit(audit.REVOKE, user_id=str(claims["sub"]), client=client,
-                          jti=claims["jti"], kind="access_token")
+        if exp <= self._clock.now():
+            return True  # expired: nothing left to deny
+        if await self._revocations.revoke(Revocation("jti", str(claims["jti"]), exp)):
+            # audited once: repeating a revocation must not grow the feed or the trail
+            await self._audit(audit.REVOKE, user_id=str(claims["sub"]), client=client,
+                              jti=claims["jti"], kind="access_token")
         return True
 
     def _signed_access_claims(self, token: str) -> dict[str, Any] | None:

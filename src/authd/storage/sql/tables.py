@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -106,6 +107,8 @@ revocations = Table(
     Column("expires_at", Float, nullable=False),
     Column("created_at", Float, nullable=False),
     Index("ix_revocations_expires", "expires_at"),
+    UniqueConstraint("kind", "value", name="uq_revocations_kind_value"),  # one entry per token
+    sqlite_autoincrement=True,  # a pruned number is never handed out again
 )
 
 one_time_codes = Table(
