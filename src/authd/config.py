@@ -47,6 +47,7 @@ class RateLimits(_Frozen):
     window: int = Field(600, ge=1, description="seconds")
     signups_per_ip: int = Field(20, ge=1, description="per window")
     social_logins_per_ip: int = Field(300, ge=1, description="social login starts per window")
+    revokes_per_ip: int = Field(600, ge=1, description="token revocation requests per window")
 
 
 class ClientConfig(_Frozen):

@@ -23,7 +23,8 @@ PASSWORD = "correct horse battery staple 42"
 RELAXED_LIMITS = {"AUTHD_RATE_LIMITS__IP_FAILURES": "100000",
                   "AUTHD_RATE_LIMITS__SIGNUPS_PER_IP": "100000",
                   "AUTHD_RATE_LIMITS__ACCOUNT_FAILURES": "100000",
-                  "AUTHD_RATE_LIMITS__SOCIAL_LOGINS_PER_IP": "100000"}
+                  "AUTHD_RATE_LIMITS__SOCIAL_LOGINS_PER_IP": "100000",
+                 "AUTHD_RATE_LIMITS__REVOKES_PER_IP": "100000"}
 
 
 def start_server(tmp: Path, backend: str, env: dict[str, str] | None = None

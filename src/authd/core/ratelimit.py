@@ -77,6 +77,13 @@ class BruteForceGuard:
         await self._check(key, self._limits.social_logins_per_ip, self._limits.window)
         await self._store.add(key, self._limits.window, self._clock.now())
 
+    async def check_revoke(self, ip: str) -> None:
+        """Every revocation request costs a signature check and possibly a durable write:
+        bounded per IP so no one can keep the database busy with them."""
+        key = _key("revoke", ip)
+        await self._check(key, self._limits.revokes_per_ip, self._limits.window)
+        await self._store.add(key, self._limits.window, self._clock.now())
+
     async def _check(self, key: str, limit: int, window: float) -> None:
         count, oldest_leaves_at = await self._store.count(key, window, self._clock.now())
         if count >= limit:

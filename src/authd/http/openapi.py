@@ -90,7 +90,7 @@ def openapi_document() -> dict[str, Any]:
             body={_FORM: {"schema": _TOKEN_PARAMS}, "application/json": {"schema": _TOKEN_PARAMS}})},
         "/v1/revoke": {"post": _op(
             "RFC 7009 revocation of a refresh or access token",
-            {"200": {"description": "revoked (or unknown)"}, **_errors(400, 401)},
+            {"200": {"description": "revoked (or unknown)"}, **_errors(400, 401, 429)},
             body={_FORM: {"schema": _obj({"token": _STR, "token_type_hint": _STR}, ["token"])}})},
         "/v1/introspect": {"post": _op(
             "RFC 7662 introspection, for authenticated confidential clients",

@@ -66,6 +66,7 @@ async def token(request: Request) -> Response:
 
 async def revoke(request: Request) -> Response:
     svc = services(request)
+    await svc.guard.check_revoke(client_info(request).ip or "unknown")
     params = await read_params(request, svc.settings.max_body_bytes)
     client = _client(request, params, svc)
     await svc.tokens.revoke_token(_required(params, "token"), params.get("token_type_hint"),
