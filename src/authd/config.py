@@ -149,6 +149,8 @@ class Settings(BaseSettings):
     hash_workers: int = Field(2, ge=1, le=64)
     max_body_bytes: int = Field(65_536, ge=1024)
     revocation_poll_interval: float = Field(0.5, gt=0, le=10)
+    audit_retention_days: int = Field(365, ge=0, le=36_500,
+                                      description="days audit events are kept; 0 keeps them forever")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @classmethod

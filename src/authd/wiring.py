@@ -80,6 +80,8 @@ class Services:
             FEED_PRUNE_INTERVAL, self.revocations.prune, "revocation feed pruning")))
         self._tasks.append(asyncio.create_task(self._every(
             FEED_PRUNE_INTERVAL, self.social.prune, "pending social login pruning")))
+        self._tasks.append(asyncio.create_task(self._every(
+            FEED_PRUNE_INTERVAL, self.prune_audit, "audit trail pruning")))
         if self.fanout is not None:
             cache = self.session_cache
             on_ended = cache.forget if cache is not None else None
@@ -90,6 +92,10 @@ class Services:
                 await self.revocations.sync()
             self._tasks.append(asyncio.create_task(self.fanout.listen(
                 self.revocations.denylist.add, on_reconnect, on_ended)))
+
+    async def prune_audit(self) -> int:
+        """Drop audit events older than ``audit_retention_days`` (0 keeps them forever)."""
+        return await self.auditor.prune(self.settings.audit_retention_days)
 
     async def _every(self, interval: float, action: Callable[[], Awaitable[object]],
                      what: str) -> None:

@@ -14,6 +14,8 @@ from authd.core.models import AuditEvent, ClientInfo
 from authd.core.ports import AuditStore
 
 log = logging.getLogger("authd.audit")
+DAY = 86_400
+PRUNE_BATCH = 10_000
 
 LOGIN_OK = "login.ok"
 LOGIN_FAILED = "login.failed"
@@ -54,6 +56,22 @@ class Auditor:
     async def record(self, event: AuditEvent) -> None:
         await self._store.record(event)
         self.announce(event)
+
+    async def prune(self, retention_days: int, *, batch: int = PRUNE_BATCH) -> int:
+        """Drop events older than the retention (0 keeps them forever); how many were dropped.
+
+        Deleted in batches, each its own short transaction, so that a first prune of a
+        large trail never holds the database's writers up for long.
+        """
+        if retention_days <= 0:
+            return 0
+        before = self._clock.now() - retention_days * DAY
+        dropped = 0
+        while True:
+            deleted = await self._store.prune_events(before, batch)
+            dropped += deleted
+            if deleted < batch:
+                return dropped
 
     def announce(self, event: AuditEvent) -> None:
         """The log line and listeners of an event that is already stored."""

@@ -111,6 +111,10 @@ class AuditStore(Protocol):
     async def list_events(self, *, user_id: str | None, event: str | None, limit: int
                           ) -> Sequence[AuditEvent]: ...
 
+    async def prune_events(self, before: float, limit: int) -> int:
+        """Delete at most ``limit`` events recorded before ``before``; how many were deleted."""
+        ...
+
 
 
 class IdentityStore(Protocol):

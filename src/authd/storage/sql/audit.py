@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from authd.core.models import AuditEvent
 from authd.storage.sql._base import SqlRepository
@@ -39,3 +39,8 @@ class SqlAudit(SqlRepository):
         final = query.order_by(t.c.seq.desc()).limit(limit)
         rows = await self._db.read(lambda c: c.execute(final).all())
         return [AuditEvent(r.at, r.event, r.user_id, r.ip, r.detail) for r in rows]
+
+    async def prune_events(self, before: float, limit: int) -> int:
+        oldest = select(t.c.seq).where(t.c.at < before).order_by(t.c.at).limit(limit)
+        statement = delete(t).where(t.c.seq.in_(oldest.scalar_subquery()))
+        return await self._db.write(lambda c: int(c.execute(statement).rowcount))
