@@ -124,3 +124,28 @@ async def test_hashing_does_not_block_the_event_loop() -> None:
         task.cancel()
         hasher.close()
     assert ticks > 100
+
+
+@pytest.mark.parametrize("password", [
+    " " * 8, "\u3000" * 8, "\t \u00a0\u2003 \n  ", " " * 256,
+])
+def test_whitespace_only_passwords_are_refused(password: str) -> None:
+    """Spaces (ASCII, ideographic U+3000, tabs, no-break) alone pass the length rule but are refused."""
+    with pytest.raises(WeakPassword) as caught:
+        check_password_policy(password)
+    assert "spaces" in caught.value.description
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaa", "AaAaAaAa", "11111111111", "éééééééé", "\u3042" * 9])
+def test_one_repeated_character_is_refused(password: str) -> None:
+    """A single character repeated (in any casing) is refused with a clear reason."""
+    with pytest.raises(WeakPassword) as caught:
+        check_password_policy(password)
+    assert "repeated" in caught.value.description
+
+
+def test_spaces_inside_a_passphrase_are_fine() -> None:
+    """Only passwords that are *nothing but* spaces or one character are refused."""
+    check_password_policy("  a long phrase  ")
+    check_password_policy("aaaaaaab")
+    check_password_policy("\u3000\u3000\u3000\u3000\u3000\u3000\u3000x")

@@ -52,6 +52,16 @@ def test_weak_and_malformed_sign_ups_are_400(http: httpx.Client) -> None:
         assert response.json()["error"] == "invalid_request"
 
 
+def test_blank_and_one_character_passwords_are_refused_at_sign_up(http: httpx.Client) -> None:
+    """Eight spaces, eight ideographic spaces or "aaaaaaaa" get 400 invalid_request with a reason."""
+    for password, reason in ((" " * 8, "spaces"), ("\u3000" * 8, "spaces"),
+                             ("aaaaaaaa", "repeated")):
+        response = http.post("/v1/users", json={"email": new_email(), "password": password})
+        assert response.status_code == 400, password
+        body = response.json()
+        assert body["error"] == "invalid_request" and reason in body["error_description"]
+
+
 def test_password_grant_issues_an_rfc9068_token_pair(http: httpx.Client, server) -> None:
     """The password grant returns a Bearer pair; the access token has the RFC 9068 claims."""
     email = sign_up(http)

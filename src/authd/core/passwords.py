@@ -1,8 +1,12 @@
 """Passwords: the NIST SP 800-63B policy and Argon2id hashing off the event loop.
 
 Policy: 8 to 256 characters (Unicode code points after NFKC normalisation),
-not a commonly used password, not the account's email or its local part; no
-composition rules (800-63B 5.1.1.2 advises against them).
+not only whitespace, not one character repeated, not a commonly used
+password, not the account's email or its local part; no composition rules
+(800-63B 5.1.1.2 advises against them). Whitespace-only and single-character
+passwords pass a length rule yet are among the first guesses of any
+attacker, so they are refused like the listed ones (800-63B's "repetitive or
+sequential characters").
 
 Hashing: Argon2id (RFC 9106; default m=19 MiB, t=2, p=1, the OWASP minimum)
 in a bounded thread pool, so that the event loop never blocks and concurrent
@@ -47,7 +51,11 @@ def check_password_policy(password: str, *, email: str | None = None) -> None:
         raise WeakPassword(f"the password must have at least {MIN_LENGTH} characters")
     if length > MAX_LENGTH:
         raise WeakPassword(f"the password must have at most {MAX_LENGTH} characters")
+    if not normalised.strip():  # str.strip knows every Unicode space, e.g. U+3000
+        raise WeakPassword("the password must not be only spaces")
     lowered = normalised.lower()
+    if len(set(lowered)) == 1:
+        raise WeakPassword("the password must not be one character repeated")
     if lowered in common_passwords():
         raise WeakPassword("this password is too common; choose another")
     if email and lowered in {email.lower(), email.lower().split("@", 1)[0]}:
