@@ -1,6 +1,6 @@
 """A small orders API protected by authd.verify.
 
-    AUTHD_ISSUER=http://127.0.0.1:8000 API_AUDIENCE=http://127.0.0.1:8000 \
+    AUTHD_ISSUER=http://localhost:8000 API_AUDIENCE=http://localhost:8000 \
         uvicorn examples.protected_api.app:app --port 9000
 """
 
@@ -44,7 +44,7 @@ def create_app(verifier: TokenVerifier) -> Starlette:
 
 
 def _from_env() -> Starlette:
-    issuer = os.environ.get("AUTHD_ISSUER", "http://127.0.0.1:8000")
+    issuer = os.environ.get("AUTHD_ISSUER", "http://localhost:8000")
     audience = os.environ.get("API_AUDIENCE", issuer)
     return create_app(TokenVerifier(issuer=issuer, audience=audience))
 

@@ -117,7 +117,10 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    issuer: str = "http://127.0.0.1:8000"
+    # Without a configured issuer, ``authd serve`` uses http://localhost:<its port>
+    # (see ``issuer_for_port``): a host name, because browsers refuse an IP
+    # address as a passkey relying-party id.
+    issuer: str = "http://localhost:8000"
     data_dir: Path = Path("./var")
     database_url: str | None = None
     redis_url: str | None = None
@@ -152,6 +155,7 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(365, ge=0, le=36_500,
                                       description="days audit events are kept; 0 keeps them forever")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "text"] = "auto"
 
     @classmethod
     def settings_customise_sources(
@@ -240,6 +244,16 @@ class Settings(BaseSettings):
         if url.startswith("postgresql://"):
             return "postgresql+asyncpg://" + url[len("postgresql://"):]
         return url
+
+    def issuer_for_port(self, port: int) -> Settings:
+        """These settings, with the default issuer following the port ``authd serve`` listens on.
+
+        A configured issuer is kept as it is; otherwise discovery, the JWKS URL
+        and every token's ``iss`` would name a port nobody listens on.
+        """
+        if "issuer" in self.model_fields_set:
+            return self
+        return self.model_copy(update={"issuer": f"http://localhost:{port}"})
 
     @property
     def audience(self) -> str:

@@ -7,11 +7,15 @@ setting prints one line per problem and exits with status 2.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from authd.cli.bench import bench_app
 from authd.config import ConfigError, Settings, load_settings
@@ -43,8 +47,8 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _with_services(action: Callable[[Services], Awaitable[T]]) -> T:
-    settings = _settings()
+def _with_services(action: Callable[[Services], Awaitable[T]], settings: Settings | None = None) -> T:
+    settings = settings or _settings()
 
     async def run() -> T:
         svc = await build_services(settings)
@@ -58,6 +62,10 @@ def _with_services(action: Callable[[Services], Awaitable[T]]) -> T:
     except AuthdError as exc:
         typer.echo(f"error: {exc.description}", err=True)
         raise typer.Exit(1) from None
+    except (OSError, SQLAlchemyError) as exc:  # e.g. PostgreSQL down, a database that does not exist
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        typer.echo(f"error: cannot open the database {_database(settings)}: {reason}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -70,16 +78,41 @@ def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0
     from authd import logging as authd_logging
     from authd.http.app import create_app
 
-    settings = _settings()
-    authd_logging.configure(settings.log_level)
-    _with_services(lambda svc: asyncio.sleep(0))  # migrate + bootstrap keys once, up front
+    settings = _settings().issuer_for_port(port)
+    authd_logging.configure(settings.log_level, settings.log_format)
+    _with_services(lambda svc: asyncio.sleep(0), settings)  # migrate + bootstrap keys once, up front
+    logging.getLogger("authd").info(_start_line(settings, host, port))
     if workers > 1:
+        os.environ["AUTHD_ISSUER"] = settings.issuer  # the workers load the settings themselves
         uvicorn.run("authd.http.app:create_app_from_env", factory=True, workers=workers,
                     host=host, port=port, access_log=False, log_config=None,
                     proxy_headers=False, server_header=False)
     else:
         uvicorn.run(create_app(settings), host=host, port=port, access_log=False,
                     log_config=None, proxy_headers=False, server_header=False)
+
+
+def _start_line(settings: Settings, host: str, port: int) -> str:
+    """Where authd listens and what it serves from: the first thing a new user needs to see."""
+    listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    database = _database(settings)
+    return (f"authd listening on http://{listen}; issuer {settings.issuer}; "
+            f"data folder {settings.data_dir.resolve()}; database {database}")
+
+
+def _database(settings: Settings) -> str:
+    """The database URL as a user configured it, with any password masked."""
+    url = settings.database_url or f"sqlite:///{(settings.data_dir / 'authd.db').resolve()}"
+    return mask_url_password(url)
+
+
+def mask_url_password(url: str) -> str:
+    """``scheme://user:****@host/db``: a database URL fit for a log line."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:****@{host}"))
 
 
 @app.command()
