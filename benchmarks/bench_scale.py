@@ -5,10 +5,10 @@
 * Bearer req/s (`GET /v1/userinfo`, wrk) against one instance, then against
   two at once (two wrk processes), as a ratio;
 * refresh_token grants per second (closed loop, 32 families in flight) on
-  one instance and spread over two, from a minimal keep-alive HTTP/1.1
-  client; then once more from httpx for comparison. httpx spends ~2.5 ms of
-  CPU per request here, three times what authd spends on a refresh, and it
-  shares the VM's two cores with authd and PostgreSQL: with it, the figure
+  one instance and spread over two, from `authd bench`'s lean keep-alive
+  HTTP/1.1 client (authd.bench._lean); then once more from httpx for
+  comparison. httpx spends ~2.5 ms of CPU per request here, three times what
+  authd spends on a refresh, and it shares the VM's two cores with authd and PostgreSQL: with it, the figure
   measures the load generator;
 * revocation propagation: revoke an access token on A, poll B until it
   answers 401; p50/p99 over N revocations.
@@ -22,12 +22,12 @@ import statistics
 import subprocess
 import time
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import httpx
 import orjson
 from tests.e2e.conftest import PASSWORD
 
+from authd.bench._lean import LeanConnection
 from benchmarks._cluster import cluster
 
 
@@ -74,33 +74,26 @@ async def refresh_rate(urls: list[str], pairs: list[dict[str, Any]], seconds: fl
 
 async def lean_refresh_rate(urls: list[str], pairs: list[dict[str, Any]], seconds: float
                             ) -> float:
-    """``refresh_rate`` over raw keep-alive connections: ~0.1 ms of client CPU per refresh."""
+    """``refresh_rate`` over authd bench's lean keep-alive client: ~0.1 ms of client CPU each."""
     done = 0
     stop = time.monotonic() + seconds
 
     async def family(index: int, pair: dict[str, Any]) -> None:
         nonlocal done
-        connections = [await asyncio.open_connection(urlsplit(u).hostname, urlsplit(u).port)
-                       for u in urls]
+        connections = [LeanConnection(u) for u in urls]
         token = pair["refresh_token"]
         turn = index
         while time.monotonic() < stop:
-            reader, writer = connections[turn % len(connections)]
+            reply = await connections[turn % len(connections)].request(
+                "POST", "/v1/token", form={"grant_type": "refresh_token", "refresh_token": token})
             turn += 1
-            body = f"grant_type=refresh_token&refresh_token={quote(token)}".encode()
-            writer.write(b"POST /v1/token HTTP/1.1\r\nHost: authd\r\n"
-                         b"Content-Type: application/x-www-form-urlencoded\r\n"
-                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-            head = (await reader.readuntil(b"\r\n\r\n")).lower()
-            length = int(head.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
-            payload = await reader.readexactly(length)
-            if not head.startswith(b"http/1.1 200 "):
-                raise RuntimeError(f"refresh failed: {head[:40]!r} {payload[:200]!r}")
-            token = orjson.loads(payload)["refresh_token"]
+            if reply.status != 200:
+                raise RuntimeError(f"refresh failed: {reply.status} {reply.body[:200]!r}")
+            token = orjson.loads(reply.body)["refresh_token"]
             done += 1
         pair["refresh_token"] = token
-        for _, writer in connections:
-            writer.close()
+        for connection in connections:
+            connection.close()
 
     start = time.monotonic()
     await asyncio.gather(*(family(i, p) for i, p in enumerate(pairs)))

@@ -4,14 +4,13 @@
 
 Runs the same scenarios against (1) one instance on SQLite and (2) two
 instances on PostgreSQL + Redis, writes both JSON results and the comparison
-report to `docs/figures/`, and extracts the plots as PNG files there.
+report to `docs/figures/` (the report writes its four summary charts there as
+SVG files, which docs/tradeoffs.md shows).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import re
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from tests.e2e.conftest import start_server
 from benchmarks._cluster import cluster
 
 FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
-SCENARIOS = ["login", "refresh", "bearer", "cookie", "revoke", "mixed"]
+SCENARIOS = ["login", "refresh", "bearer", "cookie", "revoke", "mixed", "healthz"]
 
 
 def bench(urls: list[str], duration: str, out: Path) -> None:
@@ -48,11 +47,8 @@ def main() -> None:
         bench([s.url for s in servers], args.duration, scaled_json)
     subprocess.run([sys.executable, "-m", "authd.cli", "bench", "compare", str(sqlite_json),
                     str(scaled_json), "--report", str(FIGURES)], check=True)
-    page = (FIGURES / "report.html").read_text()
-    for index, (alt, data) in enumerate(re.findall(r'alt="([^"]+)" src="data:image/png;base64,([^"]+)"',
-                                                   page)[:4]):
-        name = re.sub(r"[^a-z0-9]+", "-", alt.lower()).strip("-")
-        (FIGURES / f"{index}-{name}.png").write_bytes(base64.b64decode(data))
+    for stale in FIGURES.glob("*.png"):  # charts from before the report drew SVG
+        stale.unlink()
 
 
 if __name__ == "__main__":

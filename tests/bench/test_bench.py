@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.e2e.conftest import start_server
 from tests.serverproc import AuthdServer
 
 FIELDS = {"name", "duration_s", "requests", "rps", "p50_ms", "p95_ms", "p99_ms", "errors",
-          "statuses", "bytes_per_request", "latencies_ms"}
+          "statuses", "bytes_per_request", "latencies_ms", "generator_cpu_share", "generator_limited"}
 
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
@@ -35,19 +36,23 @@ def test_short_run_reports_every_scenario(authd: AuthdServer, tmp_path: Path) ->
     result = bench("--url", authd.url, "--duration", "0.7", "--warmup", "0.2", "--concurrency",
                    "4", "--scenario", "login", "--scenario", "refresh", "--scenario", "bearer",
                    "--scenario", "cookie", "--scenario", "revoke", "--scenario", "mixed",
-                   "--json", str(out), "--report", str(tmp_path / "report"))
+                   "--scenario", "healthz", "--json", str(out), "--report", str(tmp_path / "report"))
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
     assert [s["name"] for s in data["scenarios"]] == ["login", "refresh", "bearer", "cookie",
-                                                      "revoke", "mixed"]
+                                                      "revoke", "mixed", "healthz"]
     for scenario in data["scenarios"]:
         assert set(scenario) >= FIELDS
         assert scenario["requests"] > 0 and scenario["errors"] == 0, scenario["name"]
     assert set(data["environment"]) >= {"python", "platform", "cpu_count", "signing_algs"}
     assert data["sizes"]["access_token_bytes"] > 0 and data["sizes"]["cookie_header_bytes"] > 0
     page = (tmp_path / "report" / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') >= 4
+    assert page.count("<svg ") >= 4
+    for chart in sorted((tmp_path / "report").glob("*.svg")):  # the charts also stand alone
+        ElementTree.fromstring(chart.read_text())
+    assert len(list((tmp_path / "report").glob("*.svg"))) == 4
     assert "bearer" in result.stdout and "p99 ms" in result.stdout
+    assert "gen CPU" in result.stdout and "load generator" in result.stdout
 
 
 def test_compare_draws_two_runs_side_by_side(authd: AuthdServer, tmp_path: Path) -> None:
@@ -59,7 +64,7 @@ def test_compare_draws_two_runs_side_by_side(authd: AuthdServer, tmp_path: Path)
                    "--report", str(tmp_path / "cmp"))
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "cmp" / "report.html").read_text()
-    assert ">a<" in page and ">b<" in page and "data:image/png;base64," in page
+    assert ">a<" in page and ">b<" in page and "<svg " in page
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -81,3 +86,28 @@ def test_compare_refuses_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{nope")
     result = bench("compare", str(tmp_path / "bad.json"), str(tmp_path / "missing.json"))
     assert result.returncode == 2 and "cannot read" in result.stderr
+
+
+def test_the_report_says_when_the_generator_was_the_limit() -> None:
+    """A scenario where the generator kept a core busy is named as generator-limited, in plain words."""
+    from authd.bench._load import ScenarioResult
+    from authd.bench._report import table
+
+    busy = ScenarioResult("bearer", duration=2.0, latencies_ms=[1.0] * 10, generator_cpu_s=1.9)
+    idle = ScenarioResult("refresh", duration=2.0, latencies_ms=[1.0] * 10, generator_cpu_s=0.2)
+    sizes = {"access_token_bytes": 1, "authorization_header_bytes": 1, "cookie_header_bytes": 1}
+    text = table({"scenarios": [busy.summary(), idle.summary()], "sizes": sizes})
+    assert "the load generator, not the server, was the limit in: bearer" in text
+    assert busy.summary()["generator_limited"] and not idle.summary()["generator_limited"]
+    calm = table({"scenarios": [idle.summary()], "sizes": sizes})
+    assert "had CPU to spare" in calm
+
+
+def test_charts_are_well_formed_svg() -> None:
+    """Bar charts and histograms are valid SVG documents, even for empty or zero data."""
+    from authd.bench._svg import bar_chart, histogram
+
+    for svg in (bar_chart("rps", ["a", "b"], [("x", [1.0, 2500.0]), ("y", [0.0, 3.0])]),
+                bar_chart("none", ["a"], [("x", [0.0])]), histogram("h", [0.5, 0.7, 9.0]),
+                histogram("empty", [])):
+        assert ElementTree.fromstring(svg).tag.endswith("svg")

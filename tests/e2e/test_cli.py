@@ -139,3 +139,15 @@ def test_help_lists_every_command() -> None:
                          text=True, check=True).stdout
     for command in ("serve", "migrate", "keys", "users", "config", "audit"):
         assert command in out
+
+
+def test_a_missing_server_dependency_is_one_sentence() -> None:
+    """Without the [server] extra (typer missing), `authd` names the extra instead of a traceback."""
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", "import sys; sys.modules['typer'] = None; "
+                             "from authd.cli import main; main()"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == ("error: the authd command needs 'typer', which is not installed; "
+                                     "install the server extra: pip install 'authd[server]'")

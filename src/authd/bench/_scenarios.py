@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 import authd
-from authd.bench._load import ScenarioResult, run_load
+from authd.bench._lean import LeanConnection, Reply
+from authd.bench._load import Request, ScenarioResult, run_load
 
 
 @dataclass
@@ -104,48 +106,50 @@ async def run_plan(plan: Plan) -> dict[str, Any]:
 async def _scenario(name: str, clients: list[httpx.AsyncClient], account: Account,
                     plan: Plan) -> ScenarioResult:
     families = [dict(t) for t in account.tokens]
+    password_form = {"grant_type": "password", "username": account.email,
+                     "password": account.password}
 
-    async def login(client: httpx.AsyncClient, _: int) -> httpx.Response:
-        return await client.post("/v1/token", data={"grant_type": "password",
-                                                    "username": account.email,
-                                                    "password": account.password})
+    async def login(conn: LeanConnection, _: int) -> Reply:
+        return await conn.request("POST", "/v1/token", form=password_form)
 
-    async def refresh(client: httpx.AsyncClient, worker: int) -> httpx.Response:
+    async def refresh(conn: LeanConnection, worker: int) -> Reply:
         family = families[worker % len(families)]
-        response = await client.post("/v1/token", data={"grant_type": "refresh_token",
-                                                        "refresh_token": family["refresh_token"]})
-        if response.status_code == 200:
-            family.update(response.json())
-        return response
+        reply = await conn.request("POST", "/v1/token", form={
+            "grant_type": "refresh_token", "refresh_token": family["refresh_token"]})
+        if reply.status == 200:
+            family.update(orjson.loads(reply.body))
+        return reply
 
-    async def bearer(client: httpx.AsyncClient, worker: int) -> httpx.Response:
+    async def bearer(conn: LeanConnection, worker: int) -> Reply:
         token = families[worker % len(families)]["access_token"]
-        return await client.get("/v1/userinfo", headers={"Authorization": f"Bearer {token}"})
+        return await conn.request("GET", "/v1/userinfo", headers={"Authorization": f"Bearer {token}"})
 
-    async def cookie(client: httpx.AsyncClient, _: int) -> httpx.Response:
-        return await client.get("/v1/userinfo",
-                                headers={"Cookie": f"authd_session={account.cookie}"})
+    async def cookie(conn: LeanConnection, _: int) -> Reply:
+        return await conn.request("GET", "/v1/userinfo",
+                                  headers={"Cookie": f"authd_session={account.cookie}"})
 
-    async def mixed(client: httpx.AsyncClient, worker: int) -> httpx.Response:
+    async def healthz(conn: LeanConnection, _: int) -> Reply:
+        return await conn.request("GET", "/healthz")
+
+    async def mixed(conn: LeanConnection, worker: int) -> Reply:
         roll = random.random()
         if roll < 0.01:
-            return await login(client, worker)
+            return await login(conn, worker)
         if roll < 0.11:
-            return await refresh(client, worker)
-        return await bearer(client, worker)
+            return await refresh(conn, worker)
+        return await bearer(conn, worker)
 
-    options = {"duration": plan.duration, "warmup": plan.warmup,
-               "concurrency": plan.concurrency, "rate": plan.rate,
-               "show_progress": plan.show_progress}
     if name == "revoke":
         return await _propagation(clients, account, plan)
     if name == "cookie" and account.cookie is None:
         result = ScenarioResult(name)
         result.extra["note"] = "cookie sessions not available on this server"
         return result
-    request = {"login": login, "refresh": refresh, "bearer": bearer, "cookie": cookie,
-               "mixed": mixed}[name]
-    return await run_load(name, clients, request, **options)  # type: ignore[arg-type]
+    request: Request = {"login": login, "refresh": refresh, "bearer": bearer, "cookie": cookie,
+                        "healthz": healthz, "mixed": mixed}[name]
+    return await run_load(name, plan.urls, request, duration=plan.duration, warmup=plan.warmup,
+                          concurrency=plan.concurrency, rate=plan.rate,
+                          show_progress=plan.show_progress)
 
 
 async def _propagation(clients: list[httpx.AsyncClient], account: Account,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-SCENARIOS = ("login", "refresh", "bearer", "cookie", "revoke", "mixed")
+SCENARIOS = ("login", "refresh", "bearer", "cookie", "revoke", "mixed", "healthz")
 
 
 class BenchArgumentError(ValueError):

@@ -1,3 +1,4 @@
-from authd.cli.main import main
+"""``python -m authd.cli``."""
+from authd.cli import main
 
 main()
