@@ -20,6 +20,7 @@ SCRIPTS = [
     ("http", ["-m", "benchmarks.bench_http"], ["--seconds", "4"]),
     ("scale", ["-m", "benchmarks.bench_scale"], ["--seconds", "4", "--revocations", "300"]),
     ("memory", ["-m", "benchmarks.bench_session_memory"], ["--sessions", "2000"]),
+    ("idle-rss", ["-m", "benchmarks.bench_memory"], ["--logins", "10"]),
 ]
 
 

@@ -12,9 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-
-import httpx
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from authd.clock import Clock, SystemClock
 from authd.config import Settings
@@ -33,13 +31,15 @@ from authd.core.session_cache import ForgettingSessionStore, SessionCache
 from authd.core.sessions import CookieSessionService
 from authd.core.social import SocialLogins
 from authd.core.tokens import TokenService
-from authd.oauth.driver import ProviderClient, new_http_client
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
-from authd.storage.redis.client import create_redis
-from authd.storage.redis.fanout import RevocationFanout
-from authd.storage.redis.ratelimit import FallbackRateLimitStore, RedisRateLimitStore
-from authd.storage.redis.sessions import RedisCookieSessions
 from authd.storage.sql import SqlStore, migrate, open_database
+
+if TYPE_CHECKING:  # loaded only when configured: idle memory is for what is used
+    import httpx
+    from redis.asyncio import Redis
+
+    from authd.oauth.driver import ProviderClient
+    from authd.storage.redis.fanout import RevocationFanout
 
 log = logging.getLogger("authd")
 KEY_RELOAD_INTERVAL = 10.0
@@ -65,7 +65,7 @@ class Services:
     social: SocialLogins
     identity_links: IdentityLinks
     providers: dict[str, ProviderClient]
-    provider_http: httpx.AsyncClient
+    provider_http: httpx.AsyncClient | None
     redis: Redis | None = None
     fanout: RevocationFanout | None = None
     session_cache: SessionCache | None = None
@@ -114,7 +114,8 @@ class Services:
                 await task
         self._tasks.clear()
         self.hasher.close()
-        await self.provider_http.aclose()
+        if self.provider_http is not None:
+            await self.provider_http.aclose()
         if self.fanout is not None:
             await self.fanout.aclose()
         if self.redis is not None:
@@ -138,9 +139,15 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                             time_cost=settings.argon2_time_cost,
                             parallelism=settings.argon2_parallelism,
                             workers=settings.hash_workers)
-    redis = create_redis(settings.redis_url) if settings.redis_url else None
+    redis = None
     limits: RateLimitStore = MemoryRateLimitStore()
-    if redis is not None:
+    if settings.redis_url:  # the Redis client library is imported only when Redis is configured
+        from authd.storage.redis.client import create_redis
+        from authd.storage.redis.fanout import RevocationFanout
+        from authd.storage.redis.ratelimit import FallbackRateLimitStore, RedisRateLimitStore
+        from authd.storage.redis.sessions import RedisCookieSessions
+
+        redis = create_redis(settings.redis_url)
         limits = FallbackRateLimitStore(
             RedisRateLimitStore(redis, settings.redis_key_prefix), MemoryRateLimitStore())
     guard = BruteForceGuard(limits, settings.rate_limits, clock)
@@ -165,11 +172,7 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
         cookie_store = ForgettingSessionStore(
             RedisCookieSessions(redis, settings.redis_key_prefix), session_cache)
     directory = SessionDirectory(store.families, cookie_store, tokens, auditor, clock)
-    provider_http = new_http_client()
-    providers = {
-        name: ProviderClient(name, config, f"{settings.issuer}/v1/oauth/{name}/callback",
-                             provider_http, clock)
-        for name, config in settings.oauth.providers.items()}
+    provider_http, providers = _providers(settings, clock)
     social = SocialLogins(store.users, store.identities, store.codes, store.pending, tokens,
                           auditor, clock)
     return Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
@@ -184,3 +187,16 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                                                  auditor, clock),
                     providers=providers, provider_http=provider_http,
                     redis=redis, fanout=fanout, session_cache=session_cache)
+
+
+def _providers(settings: Settings, clock: Clock) -> tuple[httpx.AsyncClient | None,
+                                                        dict[str, ProviderClient]]:
+    """Social-login providers and their HTTP client; httpx is imported only when there are some."""
+    if not settings.oauth.providers:
+        return None, {}
+    from authd.oauth.driver import ProviderClient, new_http_client
+
+    http = new_http_client()
+    return http, {name: ProviderClient(name, config, f"{settings.issuer}/v1/oauth/{name}/callback",
+                                       http, clock)
+                  for name, config in settings.oauth.providers.items()}

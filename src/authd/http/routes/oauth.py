@@ -10,7 +10,7 @@ is a plain 400.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
@@ -27,11 +27,13 @@ from authd.http.cookies import (
     set_session_cookie,
 )
 from authd.http.requests import client_info, read_query
-from authd.oauth.driver import ProviderClient
 from authd.oauth.errors import InvalidState, SocialLoginError
 from authd.oauth.redirects import check_redirect_to
 from authd.oauth.request import PENDING_TTL, Mode, PendingLogin, authorize_url, check_callback
 from authd.wiring import Services
+
+if TYPE_CHECKING:  # the driver (httpx) is loaded only when a provider is configured
+    from authd.oauth.driver import ProviderClient
 
 REDIRECT_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
 
