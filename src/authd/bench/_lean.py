@@ -5,12 +5,14 @@ authd the generator, not authd, then sets the rate. This client writes the
 request bytes itself and reads ``Content-Length`` (or chunked) bodies from an
 asyncio stream: ~0.1-0.2 ms of CPU per request, so one generator core
 sustains several thousand requests per second. It speaks only what authd
-answers (HTTP/1.1, keep-alive, no TLS), which is all a benchmark needs.
+answers (HTTP/1.1 with keep-alive, over TCP or TLS), which is all a benchmark
+needs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -32,9 +34,11 @@ class LeanConnection:
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise LeanHttpError(f"the lean client speaks plain http only, not {url!r}")
-        self.host, self.port = parts.hostname, parts.port or 80
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise LeanHttpError(f"the lean client needs an http(s) URL, not {url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._tls = ssl.create_default_context() if parts.scheme == "https" else None
         self._host_header = parts.netloc.encode()
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
@@ -56,7 +60,7 @@ class LeanConnection:
 
     async def _exchange(self, raw: bytes) -> Reply:
         if self._streams is None:
-            self._streams = await asyncio.open_connection(self.host, self.port)
+            self._streams = await asyncio.open_connection(self.host, self.port, ssl=self._tls)
         reader, writer = self._streams
         writer.write(raw)
         head = (await reader.readuntil(b"\r\n\r\n")).lower()
