@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from starlette.routing import Route
 
 from authd.config import Settings
 from authd.http.app import create_app
 from authd.http.openapi import openapi_document
+from tests.e2e.conftest import start_server
+from tests.serverproc import AuthdServer
 
 
 def _routed(tmp_path) -> set[tuple[str, str]]:
@@ -33,3 +38,54 @@ def test_every_operation_documents_responses() -> None:
         for method, op in ops.items():
             assert op["responses"], (path, method)
             assert op["summary"], (path, method)
+
+
+# -- the document against a real server ---------------
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _documented_methods() -> dict[str, set[str]]:
+    """Per path, the methods the document declares, plus HEAD wherever GET is served."""
+    found: dict[str, set[str]] = {}
+    for path, ops in openapi_document()["paths"].items():
+        methods = {m.upper() for m in ops}
+        found[path] = methods | ({"HEAD"} if "GET" in methods else set())
+    return found
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{provider}", "nosuchprovider").replace("{session_id}", "nosuchsession")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthdServer]:
+    """A real server; routing and authentication do not depend on the storage backend."""
+    server, _ = start_server(tmp_path_factory.mktemp("openapi-live"), "sqlite")
+    yield server
+    server.stop()
+
+
+def test_each_path_is_one_route(tmp_path) -> None:
+    """One route per path, so a refused method is answered with every method the path serves."""
+    paths = [route.path for route in create_app(Settings(data_dir=tmp_path)).routes
+             if isinstance(route, Route)]
+    assert len(paths) == len(set(paths))
+
+
+@pytest.mark.parametrize("path", sorted(_documented_methods()))
+def test_a_refused_method_lists_every_allowed_method(live: AuthdServer, path: str) -> None:
+    """405 answers carry Allow with exactly the path's methods (RFC 9110 15.5.6).
+
+    Clients and API gateways read Allow to learn what a resource supports;
+    naming only some methods (PUT /v1/session once said "POST") misleads them.
+    """
+    allowed = _documented_methods()[path]
+    with live.client() as http:
+        for method in METHODS:
+            if method in allowed:
+                continue
+            response = http.request(method, _concrete(path))
+            assert response.status_code == 405, (method, path, response.text)
+            assert response.json()["error"] == "method_not_allowed"
+            assert {m.strip() for m in response.headers["allow"].split(",")} == allowed, (method, path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -49,6 +49,42 @@ ROUTES = [
 ]
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def one_route_per_path(routes: Sequence[Route]) -> list[Route]:
+    """Merge routes that share a path into one route that dispatches on the method.
+
+    Starlette answers a request from the first route whose path matches; with
+    one ``Route`` per method, a wrong method was refused by whichever came first,
+    and its ``Allow`` header named only that route's methods (RFC 9110 15.5.6
+    wants every method the resource supports). One route per path makes the
+    405 and its ``Allow`` header complete.
+    """
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for route in routes:
+        handlers = by_path.setdefault(route.path, {})
+        for method in route.methods or ():
+            if method != "HEAD" or "GET" not in (route.methods or ()):
+                if method in handlers:
+                    raise ValueError(f"{method} {route.path} is routed twice")
+                handlers[method] = route.endpoint
+    return [Route(path, _dispatch(handlers), methods=list(handlers), name=path)
+            for path, handlers in by_path.items()]
+
+
+def _dispatch(handlers: dict[str, Endpoint]) -> Endpoint:
+    """One endpoint for a path: the handler of the request's method (HEAD is answered as GET)."""
+    if len(handlers) == 1:
+        return next(iter(handlers.values()))
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" and "HEAD" not in handlers else request.method
+        return await handlers[method](request)
+
+    return endpoint
+
+
 async def _openapi(_request: Request) -> Response:
     return json_response(openapi_document(), headers={"Cache-Control": "public, max-age=3600"})
 
@@ -68,8 +104,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         finally:
             await svc.close()
 
-    routes = [*ROUTES, Route("/openapi.json", _openapi, methods=["GET"]),
-              Route("/metrics", metrics_endpoint, methods=["GET"])]
+    routes = one_route_per_path([*ROUTES, Route("/openapi.json", _openapi, methods=["GET"]),
+                                 Route("/metrics", metrics_endpoint, methods=["GET"])])
     metrics = Metrics()
     middleware = [Middleware(MetricsMiddleware, metrics=metrics)]
     if settings.cors_origins:
