@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -13,6 +14,10 @@ from authd.http.responses import json_response
 
 JWKS_MAX_AGE = 300
 FEED_POLL_AFTER = 2
+# Feed cursors are the revocations table's sequence numbers: a 32-bit integer column on
+# PostgreSQL, so no cursor of this feed is larger (and a larger one must not reach the driver).
+MAX_CURSOR = 2**31 - 1
+_CURSOR = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() also accepts "²"
 
 
 def discovery_document(issuer: str, algs: list[str], grants: list[str],
@@ -59,10 +64,15 @@ async def jwks(request: Request) -> Response:
 
 
 async def revocations_feed(request: Request) -> Response:
-    since_raw = request.query_params.get("since", "0")
-    if not since_raw.isdigit() or len(since_raw) > 18:
-        raise InvalidRequest("since must be a cursor returned by this feed")
-    entries, cursor = await services(request).revocations.feed(int(since_raw))
+    since = _cursor(request.query_params.get("since", "0"))
+    entries, cursor = await services(request).revocations.feed(since)
     body = {"revoked": [{r.kind: r.value, "exp": int(r.expires_at)} for r in entries],
             "cursor": str(cursor), "poll_after": FEED_POLL_AFTER}
     return json_response(body, headers={"Cache-Control": "public, max-age=1"})
+
+
+def _cursor(raw: str) -> int:
+    """The ``since`` cursor; 400 for anything this feed cannot have returned."""
+    if not _CURSOR.fullmatch(raw) or int(raw) > MAX_CURSOR:
+        raise InvalidRequest("since must be a cursor returned by this feed")
+    return int(raw)
