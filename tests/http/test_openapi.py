@@ -10,7 +10,7 @@ from starlette.routing import Route
 from authd.config import Settings
 from authd.http.app import create_app
 from authd.http.openapi import openapi_document
-from tests.e2e.conftest import start_server
+from tests.e2e.conftest import PASSWORD, login, sign_up, start_server
 from tests.serverproc import AuthdServer
 
 
@@ -40,7 +40,7 @@ def test_every_operation_documents_responses() -> None:
             assert op["summary"], (path, method)
 
 
-# -- the document against a real server ---------------
+# -- the document against a real server: Allow headers and security per operation ---------------
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -89,3 +89,45 @@ def test_a_refused_method_lists_every_allowed_method(live: AuthdServer, path: st
             assert response.status_code == 405, (method, path, response.text)
             assert response.json()["error"] == "method_not_allowed"
             assert {m.strip() for m in response.headers["allow"].split(",")} == allowed, (method, path)
+
+
+def _credentials(server: AuthdServer) -> tuple[dict[str, str], dict[str, str]]:
+    """A new user's (Bearer headers, cookie headers with the CSRF token)."""
+    with server.client() as http:
+        email = sign_up(http)
+        token = login(http, email)["access_token"]
+        session = http.post("/v1/session", json={"email": email, "password": PASSWORD})
+        assert session.status_code == 200, session.text
+        cookie = f"authd_session={http.cookies['authd_session']}"
+    return ({"Authorization": f"Bearer {token}"},
+            {"Cookie": cookie, "X-CSRF-Token": session.json()["csrf_token"]})
+
+
+def _secured_operations() -> list[tuple[str, str, set[str]]]:
+    found = []
+    for path, ops in openapi_document()["paths"].items():
+        for method, op in ops.items():
+            schemes = {name for requirement in op.get("security", []) for name in requirement}
+            if schemes & {"bearer", "cookie"}:
+                found.append((path, method.upper(), schemes))
+    return sorted(found)
+
+
+@pytest.mark.parametrize(("path", "method", "schemes"), _secured_operations(),
+                         ids=[f"{m} {p}" for p, m, _ in _secured_operations()])
+def test_security_per_operation_is_what_the_server_checks(live: AuthdServer, path: str, method: str,
+                                                          schemes: set[str]) -> None:
+    """Each operation accepts exactly the credentials the document names (Bearer, cookie, or both).
+
+    GET and DELETE /v1/session once declared Bearer but read only the cookie;
+    a client generated from the document would have sent a token in vain.
+    """
+    for scheme in ("bearer", "cookie"):
+        bearer_headers, cookie_headers = _credentials(live)
+        headers = bearer_headers if scheme == "bearer" else cookie_headers
+        with live.client() as http:
+            response = http.request(method, _concrete(path), headers=headers,
+                                    json={} if method == "POST" else None)
+        accepted = response.status_code != 401
+        assert accepted == (scheme in schemes), (method, path, scheme, response.status_code,
+                                                 response.text)

@@ -1,7 +1,12 @@
 """The OpenAPI 3.1 document of authd's HTTP API, served at /openapi.json.
 
-Written as data next to the routes; a test checks that every route is
-documented and every documented operation is routed, so it stays true.
+The document is the contract: written as data next to the routes, and kept
+exact by tests. Every route is documented and every documented operation is
+routed; every status an operation can answer is declared; security per
+operation is what the code checks; request schemas carry the server's own
+limits. Links chain sign-up → token → userinfo / refresh / revoke so that
+stateful API fuzzers (the suite runs schemathesis against a real server) can
+walk the flows users walk.
 """
 
 from __future__ import annotations
@@ -11,197 +16,432 @@ from typing import Any
 
 import authd
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
+Schema = dict[str, Any]
+
 _FORM = "application/x-www-form-urlencoded"
+_JSON = "application/json"
+
+# -- security: what each operation really accepts (see authd.http.auth) ------------------------
+
+Security = list[dict[str, list[str]]]
+
+_BEARER_OR_COOKIE: Security = [{"bearer": []}, {"cookie": []}]
+# Cookie-authenticated unsafe requests also need the session's X-CSRF-Token.
+_BEARER_OR_COOKIE_CSRF: Security = [{"bearer": []}, {"cookie": [], "csrf": []}]
+_COOKIE: Security = [{"cookie": []}]
+_COOKIE_CSRF: Security = [{"cookie": [], "csrf": []}]
+# Public client (no authentication), client_secret_basic, or client_secret_post (in the body).
+_CLIENT_OPTIONAL: Security = [{}, {"clientBasic": []}]
+# Confidential clients only: client_secret_basic, or client_secret_post (no HTTP-level scheme).
+_CLIENT_REQUIRED: Security = [{"clientBasic": []}, {}]
+_PUBLIC: Security = []
+
+# -- errors: one schema, one reusable response per status ---------------------------------------
+
+_ERROR_TEXT = {
+    400: ("invalid_request", "the request is malformed or a rule refused it"),
+    401: ("invalid_token", "authentication is missing or invalid"),
+    403: ("csrf_failed", "refused: a cross-site request, or a missing or wrong X-CSRF-Token"),
+    404: ("not_found", "no such resource"),
+    409: ("conflict", "the request conflicts with the account's state"),
+    413: ("request_too_large", "the request body is too large"),
+    415: ("unsupported_media_type", "the content type is not accepted here"),
+    429: ("rate_limited", "too many attempts; retry after Retry-After seconds"),
+    503: ("temporarily_unavailable", "a backing service (database, Redis) is unavailable"),
+}
 
 
-def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": props}
+def _error_response(status: int) -> Schema:
+    code, description = _ERROR_TEXT[status]
+    response: Schema = {"description": description, "content": {_JSON: {
+        "schema": {"$ref": "#/components/schemas/Error"},
+        "example": {"error": code, "error_description": description}}}}
+    if status == 429:
+        response["headers"] = {"Retry-After": {"description": "seconds to wait",
+                                               "schema": {"type": "string"}}}
+    return response
+
+
+def _errors(*codes: int) -> Schema:
+    """References to the shared error responses; 503 is added wherever storage is involved."""
+    return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
+
+
+# -- small schema builders -----------------------------------------------------------------------
+
+_STR: Schema = {"type": "string"}
+_TEXT: Schema = {"type": "string", "minLength": 1}
+_INT: Schema = {"type": "integer"}
+_BOOL: Schema = {"type": "boolean"}
+_NULLABLE_STR: Schema = {"type": ["string", "null"]}
+_EMAIL: Schema = {"type": "string", "format": "email", "minLength": 3, "maxLength": 254}
+# The password policy: 8 to 256 characters (after NFKC), not a common password, not the email.
+_NEW_PASSWORD: Schema = {"type": "string", "minLength": 8, "maxLength": 256}
+_ANY_PASSWORD: Schema = {"type": "string", "minLength": 1}
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None, *,
+         extra: Schema | bool | None = None) -> Schema:
+    schema: Schema = {"type": "object", "properties": props}
     if required:
         schema["required"] = required
+    if extra is not None:
+        schema["additionalProperties"] = extra
     return schema
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
+def _content(schema: Schema, example: Any = None, *media: str) -> Schema:
+    entry: Schema = {"schema": schema}
+    if example is not None:
+        entry["example"] = example
+    return {m: entry for m in (media or (_JSON,))}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(c): {"description": "error", **_json(_ERROR)} for c in codes}
+def _ok(description: str, schema: Schema | None = None, example: Any = None, **extra: Any) -> Schema:
+    response: Schema = {"description": description, **extra}
+    if schema is not None:
+        response["content"] = _content(schema, example)
+    return response
 
 
-def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None = None,
-        secured: bool = False, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": responses}
+def _op(op_id: str, summary: str, responses: Schema, *, security: Security,
+        body: Schema | None = None, params: list[Schema] | None = None) -> Schema:
+    op: Schema = {"operationId": op_id, "summary": summary, "security": security,
+                  "responses": responses}
     if body is not None:
         op["requestBody"] = {"required": True, "content": body}
-    if secured:
-        op["security"] = [{"bearer": []}, {"cookie": []}]
     if params:
         op["parameters"] = params
     return op
 
 
-_STR = {"type": "string"}
-_INT = {"type": "integer"}
-_TOKEN_PARAMS = _obj({
-    "grant_type": {"enum": ["password", "refresh_token", "authorization_code"]},
-    "username": _STR, "password": _STR, "refresh_token": _STR, "scope": _STR,
-    "code": _STR, "code_verifier": _STR,
-    "audience": _STR, "resource": _STR, "client_id": _STR, "client_secret": _STR,
-}, ["grant_type"])
+def _path_param(name: str, example: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": _TEXT, "example": example}
+
+
+def _query(name: str, values: list[str] | None = None, *, required: bool = False) -> Schema:
+    return {"name": name, "in": "query", "required": required,
+            "schema": {"type": "string", "enum": values} if values else _STR}
+
+
+# -- bodies ----------------------------------------------------------------------------------------
+
+_CLIENT_FIELDS: Schema = {
+    "client_id": {**_TEXT, "description": "defaults to the first-party public client"},
+    "client_secret": {**_TEXT, "description": "client_secret_post (or use HTTP Basic)"},
+}
+_TOKEN_OPTIONS: Schema = {
+    "scope": {**_STR, "description": "space-separated; a refresh may narrow, never widen"},
+    "audience": _STR, "resource": {**_STR, "description": "RFC 8707; same as audience"},
+}
+
+
+def _grant(grant: str, fields: Schema, required: list[str]) -> Schema:
+    return _obj({"grant_type": {"type": "string", "const": grant}, **fields, **_CLIENT_FIELDS,
+                 **_TOKEN_OPTIONS}, ["grant_type", *required], extra=_STR)
+
+
+_TOKEN_REQUEST: Schema = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/PasswordGrant"},
+        {"$ref": "#/components/schemas/RefreshTokenGrant"},
+        {"$ref": "#/components/schemas/AuthorizationCodeGrant"},
+    ],
+    "discriminator": {"propertyName": "grant_type", "mapping": {
+        "password": "#/components/schemas/PasswordGrant",
+        "refresh_token": "#/components/schemas/RefreshTokenGrant",
+        "authorization_code": "#/components/schemas/AuthorizationCodeGrant",
+    }},
+}
 _TOKEN_RESPONSE = _obj({
     "access_token": _STR, "token_type": {"const": "Bearer"}, "expires_in": _INT,
     "refresh_token": _STR, "scope": _STR,
 }, ["access_token", "token_type", "expires_in", "refresh_token", "scope"])
-_PROVIDER = {"name": "provider", "in": "path", "required": True, "schema": _STR}
+_TOKEN_EXAMPLE = {"access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln",
+                  "token_type": "Bearer", "expires_in": 900,
+                  "refresh_token": "fam_3kQ.1.Hc2FtcGxl", "scope": "openid profile email"}
 
-
-def _query(name: str, required: bool, values: list[str] | None = None) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required,
-            "schema": {"enum": values} if values else _STR}
-
-
-_USER = _obj({"id": _STR, "email": _STR, "email_verified": {"type": "boolean"},
-               "name": {"type": ["string", "null"]}})
+_USER = _obj({"id": _STR, "email": _STR, "email_verified": _BOOL, "name": _NULLABLE_STR},
+             ["id", "email", "email_verified", "name"])
+_USER_EXAMPLE = {"id": "usr_01HZX", "email": "ada@example.com", "email_verified": False,
+                 "name": "Ada"}
 _SESSION = _obj({
     "id": _STR, "kind": {"enum": ["cookie", "token"]}, "created_at": _INT,
-    "last_used_at": _INT, "user_agent": {"type": ["string", "null"]},
-    "ip": {"type": ["string", "null"]}, "current": {"type": "boolean"},
-})
+    "last_used_at": _INT, "user_agent": _NULLABLE_STR, "ip": _NULLABLE_STR, "current": _BOOL,
+}, ["id", "kind", "created_at", "last_used_at", "user_agent", "ip", "current"])
+_SIGN_UP_EXAMPLE = {"email": "ada@example.com", "password": "correct horse battery staple",
+                    "name": "Ada"}
+
+# -- links: how a client (or a stateful fuzzer) goes from one answer to the next ----------------
+
+
+def _bearer_link(op_id: str, description: str) -> Schema:
+    return {"operationId": op_id, "description": description,
+            "parameters": {"header.Authorization": "Bearer {$response.body#/access_token}"}}
+
+
+_SIGN_UP_LINKS = {
+    "PasswordGrant": {
+        "operationId": "token", "description": "sign in with the new account's email and password",
+        "requestBody": {"grant_type": "password", "username": "$response.body#/email",
+                        "password": "$request.body#/password"}},
+    "CookieLogin": {
+        "operationId": "login", "description": "start a cookie session for the new account",
+        "requestBody": {"email": "$response.body#/email", "password": "$request.body#/password"}},
+}
+_TOKEN_LINKS = {
+    "Userinfo": _bearer_link("userinfo", "the profile of the token's user"),
+    "ListSessions": _bearer_link("listSessions", "the user's sessions and refresh families"),
+    "ListIdentities": _bearer_link("listIdentities", "the user's linked social-login identities"),
+    "LogoutEverywhere": _bearer_link("logoutEverywhere", "end every session and family"),
+    "Refresh": {
+        "operationId": "token", "description": "rotate the refresh token",
+        "requestBody": {"grant_type": "refresh_token",
+                        "refresh_token": "$response.body#/refresh_token"}},
+    "Revoke": {
+        "operationId": "revoke", "description": "revoke the refresh token (ends its family)",
+        "requestBody": {"token": "$response.body#/refresh_token"}},
+    "RevokeAccessToken": {
+        "operationId": "revoke", "description": "revoke the access token (denylisted until it expires)",
+        "requestBody": {"token": "$response.body#/access_token",
+                        "token_type_hint": "access_token"}},
+}
+
+
+def _accounts() -> Schema:
+    return {
+        "/v1/users": {"post": _op(
+            "signUp", "Sign up (JSON only: any other content type is 415; a request from an "
+            "origin that is not allowed is 403 csrf_failed)",
+            {"201": _ok("created; Location names the new user", _obj({
+                "id": _STR, "email": _STR, "name": _NULLABLE_STR, "created_at": _INT},
+                ["id", "email", "name", "created_at"]),
+                {"id": "usr_01HZX", "email": "ada@example.com", "name": "Ada",
+                 "created_at": 1767225600},
+                headers={"Location": {"schema": _STR}}, links=_SIGN_UP_LINKS),
+             **_errors(400, 403, 409, 413, 415, 429, 503)},
+            security=_PUBLIC,
+            body=_content(_obj({"email": _EMAIL, "password": _NEW_PASSWORD,
+                                "name": {"type": ["string", "null"], "maxLength": 200}},
+                               ["email", "password"]), _SIGN_UP_EXAMPLE))},
+    }
+
+
+def _oauth2() -> Schema:
+    return {
+        "/v1/token": {"post": _op(
+            "token", "OAuth 2.0 token endpoint (password, refresh_token, and authorization_code for "
+            "a social login's one-time code); Cache-Control: no-store",
+            {"200": _ok("a token pair", _TOKEN_RESPONSE, _TOKEN_EXAMPLE, links=_TOKEN_LINKS),
+             **_errors(400, 401, 413, 415, 429, 503)},
+            security=_CLIENT_OPTIONAL,
+            body=_content(_TOKEN_REQUEST, {"grant_type": "password", "username": "ada@example.com",
+                                           "password": "correct horse battery staple"},
+                          _FORM, _JSON))},
+        "/v1/revoke": {"post": _op(
+            "revoke", "RFC 7009 revocation of a refresh token (its family) or an access token; "
+            "200 also for an unknown token",
+            {"200": _ok("revoked (or unknown)"), **_errors(400, 401, 413, 415, 429, 503)},
+            security=_CLIENT_OPTIONAL,
+            body=_content(_obj({"token": _TEXT, "token_type_hint": {
+                "type": "string", "description": "refresh_token or access_token (a hint only)"},
+                **_CLIENT_FIELDS}, ["token"], extra=_STR),
+                {"token": "fam_3kQ.1.Hc2FtcGxl"}, _FORM, _JSON))},
+        "/v1/introspect": {"post": _op(
+            "introspect", "RFC 7662 introspection, for confidential clients only (HTTP Basic, or "
+            "client_id and client_secret in the body)",
+            {"200": _ok("the token's state; {\"active\": false} for anything unknown or invalid",
+                        _obj({"active": _BOOL}, ["active"]),
+                        {"active": True, "token_type": "access_token", "sub": "usr_01HZX"}),
+             **_errors(400, 401, 413, 415, 503)},
+            security=_CLIENT_REQUIRED,
+            body=_content(_obj({"token": _TEXT, "token_type_hint": _STR, **_CLIENT_FIELDS},
+                               ["token"], extra=_STR), {"token": "fam_3kQ.1.Hc2FtcGxl"},
+                          _FORM, _JSON))},
+    }
+
+
+def _sessions() -> Schema:
+    login_body = _obj({"email": _TEXT, "password": _ANY_PASSWORD}, ["email", "password"])
+    return {
+        "/v1/session": {
+            "post": _op(
+                "login", "Cookie-mode login: sets the HttpOnly session cookie",
+                {"200": _ok("logged in; Set-Cookie carries the session",
+                            _obj({"user": _USER, "csrf_token": _STR}, ["user", "csrf_token"]),
+                            {"user": _USER_EXAMPLE, "csrf_token": "q1W2e3R4t5Y6"}),
+                 **_errors(400, 401, 403, 413, 415, 429, 503)},
+                security=_PUBLIC, body=_content(login_body, {
+                    "email": "ada@example.com", "password": "correct horse battery staple"})),
+            "get": _op(
+                "currentSession", "The current cookie session, its user and CSRF token",
+                {"200": _ok("the session", _obj({
+                    "session": _obj({"id": _STR, "created_at": _INT, "last_used_at": _INT,
+                                     "expires_at": _INT},
+                                    ["id", "created_at", "last_used_at", "expires_at"]),
+                    "user": _USER, "csrf_token": _STR}, ["session", "user", "csrf_token"])),
+                 **_errors(401, 503)}, security=_COOKIE),
+            "delete": _op(
+                "logout", "Logout: the session record is deleted and the cookie cleared",
+                {"204": _ok("logged out"), **_errors(401, 403, 503)}, security=_COOKIE_CSRF),
+        },
+        "/v1/password": {"post": _op(
+            "changePassword", "Change password (either mode); every other session and family ends",
+            {"204": _ok("changed"), **_errors(400, 401, 403, 413, 415, 429, 503)},
+            security=_BEARER_OR_COOKIE_CSRF,
+            body=_content(_obj({"current_password": _ANY_PASSWORD, "new_password": _NEW_PASSWORD},
+                               ["current_password", "new_password"]),
+                          {"current_password": "correct horse battery staple",
+                           "new_password": "a longer and newer passphrase"}))},
+        "/v1/userinfo": {"get": _op(
+            "userinfo", "The caller's profile",
+            {"200": _ok("profile", _obj({"sub": _STR, "email": _STR, "email_verified": _BOOL,
+                                         "name": _NULLABLE_STR},
+                                        ["sub", "email", "email_verified", "name"]),
+                        {"sub": "usr_01HZX", "email": "ada@example.com", "email_verified": False,
+                         "name": "Ada"}),
+             **_errors(401, 503)}, security=_BEARER_OR_COOKIE)},
+        "/v1/sessions": {
+            "get": _op(
+                "listSessions", "The caller's cookie sessions and refresh families",
+                {"200": _ok("sessions", _obj({"sessions": {"type": "array", "items": _SESSION}},
+                                             ["sessions"])),
+                 **_errors(401, 503)}, security=_BEARER_OR_COOKIE),
+            "delete": _op("logoutEverywhere", "Logout everywhere: every session and family ends",
+                          {"204": _ok("all ended"), **_errors(401, 403, 503)},
+                          security=_BEARER_OR_COOKIE_CSRF),
+        },
+        "/v1/sessions/{session_id}": {"delete": _op(
+            "deleteSession", "End one session or refresh family (404 if it is not the caller's)",
+            {"204": _ok("ended"), **_errors(401, 403, 404, 503)},
+            security=_BEARER_OR_COOKIE_CSRF, params=[_path_param("session_id", "fam_3kQ")])},
+    }
+
+
+def _identities() -> Schema:
+    provider = _path_param("provider", "google")
+    redirect = _obj({"redirect_to": {**_TEXT, "format": "uri"}}, ["redirect_to"])
+    return {
+        "/v1/identities": {"get": _op(
+            "listIdentities", "The caller's linked social-login identities",
+            {"200": _ok("identities", _obj({"identities": {"type": "array", "items": _obj({
+                "provider": _STR, "subject": _STR, "email": _NULLABLE_STR, "linked_at": _INT},
+                ["provider", "subject", "email", "linked_at"])}}, ["identities"])),
+             **_errors(401, 503)}, security=_BEARER_OR_COOKIE)},
+        "/v1/identities/{provider}": {
+            "post": _op(
+                "startLink", "Start linking a provider account to the caller's account: a "
+                "single-use, 60 s URL to open in the browser (a cookie caller's own browser only)",
+                {"200": _ok("the URL", _obj({"authorize_url": _STR, "expires_in": _INT},
+                                            ["authorize_url", "expires_in"])),
+                 **_errors(400, 401, 403, 404, 413, 415, 429, 503)},
+                security=_BEARER_OR_COOKIE_CSRF, params=[provider],
+                body=_content(redirect, {"redirect_to": "https://app.example.com/settings"},
+                              _JSON, _FORM)),
+            "delete": _op(
+                "unlink", "Unlink the caller's identity at this provider (409 if it is the "
+                "account's last way to sign in)", {"204": _ok("unlinked"),
+                                                   **_errors(401, 403, 404, 409, 503)},
+                security=_BEARER_OR_COOKIE_CSRF, params=[provider])},
+        "/v1/oauth/{provider}/authorize": {"get": _op(
+            "socialAuthorize", "Start a social login (302 to the provider with state, nonce and "
+            "PKCE S256), or the browser step of linking (link_ticket from "
+            "POST /v1/identities/{provider})",
+            {"302": _ok("to the provider (sets the HttpOnly browser-binding cookie), or back to "
+                        "redirect_to with ?error= when the provider cannot be reached"),
+             **_errors(400, 404, 429, 503)},
+            security=_PUBLIC,
+            params=[provider, _query("redirect_to"), _query("mode", ["session", "token"]),
+                    _query("client_id"), _query("code_challenge"),
+                    _query("code_challenge_method", ["S256"]), _query("link_ticket")])},
+        "/v1/oauth/{provider}/callback": {"get": _op(
+            "socialCallback", "The provider's redirect back: 302 to redirect_to with a session "
+            "cookie (session mode), ?code= (token mode) or ?error=; needs the browser-binding "
+            "cookie set by authorize",
+            {"302": _ok("back to the app"), **_errors(400, 404, 503)},
+            security=_PUBLIC,
+            params=[provider, _query("state"), _query("code"), _query("iss"), _query("error")])},
+    }
+
+
+def _public() -> Schema:
+    return {
+        "/v1/revocations": {"get": _op(
+            "revocations", "Feed of revoked access-token jti and sid values (cacheable 1 s)",
+            {"200": _ok("feed page", _obj({
+                "revoked": {"type": "array", "items": _obj({
+                    "jti": _STR, "sid": _STR, "exp": _INT}, ["exp"])},
+                "cursor": _STR, "poll_after": _INT}, ["revoked", "cursor", "poll_after"]),
+                {"revoked": [{"sid": "fam_3kQ", "exp": 1767226500}], "cursor": "42",
+                 "poll_after": 2}),
+             **_errors(400, 503)},
+            security=_PUBLIC,
+            params=[{"name": "since", "in": "query", "required": False,
+                     "description": "a cursor returned by this feed (decimal digits, at most "
+                                    "2147483647); 0 or absent: from the start",
+                     "schema": {"type": "string", "pattern": "^[0-9]{1,10}$"}}])},
+        "/.well-known/openid-configuration": {"get": _op(
+            "discovery", "Discovery document",
+            {"200": _ok("metadata", _obj({"issuer": _STR, "jwks_uri": _STR,
+                                          "token_endpoint": _STR}, ["issuer", "jwks_uri"]))},
+            security=_PUBLIC)},
+        "/.well-known/jwks.json": {"get": _op(
+            "jwks", "Public signing keys (next, active, retired)",
+            {"200": _ok("JWK set", _obj({"keys": {"type": "array", "items": {"type": "object"}}},
+                                        ["keys"]))}, security=_PUBLIC)},
+        "/healthz": {"get": _op("healthz", "Liveness", {
+            "200": _ok("alive", _obj({"status": {"const": "ok"}}, ["status"]))}, security=_PUBLIC)},
+        "/readyz": {"get": _op("readyz", "Readiness (database, Redis, rate-limit mode)", {
+            "200": _ok("ready", _obj({"status": _STR, "checks": {"type": "object"}})),
+            "503": _ok("not ready", _obj({"status": _STR, "checks": {"type": "object"}}))},
+            security=_PUBLIC)},
+        "/openapi.json": {"get": _op("openapi", "This document, the contract of the API", {
+            "200": _ok("OpenAPI 3.1", {"type": "object"})}, security=_PUBLIC)},
+        "/metrics": {"get": _op("metrics", "Prometheus metrics", {"200": {
+            "description": "Prometheus text format",
+            "content": {"text/plain": {"schema": _STR}}}}, security=_PUBLIC)},
+    }
+
+
+def _components() -> Schema:
+    return {
+        "schemas": {
+            "Error": _obj({"error": _STR, "error_description": _STR}, ["error"]),
+            "PasswordGrant": _grant("password", {"username": _TEXT, "password": _ANY_PASSWORD},
+                                    ["username", "password"]),
+            "RefreshTokenGrant": _grant("refresh_token", {"refresh_token": _TEXT},
+                                        ["refresh_token"]),
+            "AuthorizationCodeGrant": _grant(
+                "authorization_code", {"code": _TEXT, "code_verifier": _STR}, ["code"]),
+        },
+        "responses": {f"E{status}": _error_response(status) for status in _ERROR_TEXT},
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                       "description": "an access token from POST /v1/token"},
+            "cookie": {"type": "apiKey", "in": "cookie", "name": "authd_session",
+                       "description": "the session cookie from POST /v1/session (named "
+                                      "__Host-authd_session on an https issuer)"},
+            "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
+                     "description": "the session's csrf_token; required with the cookie on "
+                                    "unsafe methods"},
+            "clientBasic": {"type": "http", "scheme": "basic",
+                            "description": "client_secret_basic (RFC 6749 2.3.1)"},
+        },
+    }
 
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    paths: dict[str, dict[str, Any]] = {
-        "/v1/users": {"post": _op(
-            "Sign up (JSON only: any other content type is 415; a request from an origin "
-            "that is not allowed is 403 csrf_failed)",
-            {"201": {"description": "created", **_json(_obj({
-                "id": _STR, "email": _STR, "name": {"type": ["string", "null"]},
-                "created_at": _INT}))}, **_errors(400, 403, 409, 413, 415, 429)},
-            body={"application/json": {"schema": _obj(
-                {"email": _STR, "password": _STR, "name": _STR}, ["email", "password"])}})},
-        "/v1/token": {"post": _op(
-            "OAuth 2.0 token endpoint (password, refresh_token, and authorization_code for a "
-            "social login's one-time code)",
-            {"200": {"description": "a token pair", **_json(_TOKEN_RESPONSE)},
-             **_errors(400, 401, 413, 415, 429)},
-            body={_FORM: {"schema": _TOKEN_PARAMS}, "application/json": {"schema": _TOKEN_PARAMS}})},
-        "/v1/revoke": {"post": _op(
-            "RFC 7009 revocation of a refresh or access token",
-            {"200": {"description": "revoked (or unknown)"}, **_errors(400, 401, 429)},
-            body={_FORM: {"schema": _obj({"token": _STR, "token_type_hint": _STR}, ["token"])}})},
-        "/v1/introspect": {"post": _op(
-            "RFC 7662 introspection, for authenticated confidential clients",
-            {"200": {"description": "token state", **_json(_obj({"active": {"type": "boolean"}}))},
-             **_errors(400, 401)},
-            body={_FORM: {"schema": _obj({"token": _STR}, ["token"])}})},
-        "/v1/session": {
-            "post": _op("Cookie-mode login: sets the HttpOnly session cookie", {
-                "200": {"description": "logged in; Set-Cookie authd_session", **_json(_obj({
-                    "user": _USER, "csrf_token": _STR}))}, **_errors(400, 401, 403, 429)},
-                body={"application/json": {"schema": _obj(
-                    {"email": _STR, "password": _STR}, ["email", "password"])}}),
-            "get": _op("The current cookie session, its user and CSRF token", {
-                "200": {"description": "session", **_json(_obj({
-                    "session": {"type": "object"}, "user": _USER, "csrf_token": _STR}))},
-                **_errors(401)}, secured=True),
-            "delete": _op("Logout: the record is deleted and the cookie cleared "
-                          "(X-CSRF-Token required)", {"204": {"description": "logged out"},
-                                                      **_errors(401, 403)}, secured=True),
-        },
-        "/v1/password": {"post": _op(
-            "Change password (either mode); every other session and family ends",
-            {"204": {"description": "changed"}, **_errors(400, 401, 403, 429)},
-            body={"application/json": {"schema": _obj(
-                {"current_password": _STR, "new_password": _STR},
-                ["current_password", "new_password"])}}, secured=True)},
-        "/v1/userinfo": {"get": _op("The caller's profile", {
-            "200": {"description": "profile", **_json(_obj({
-                "sub": _STR, "email": _STR, "email_verified": {"type": "boolean"},
-                "name": {"type": ["string", "null"]}}))}, **_errors(401)}, secured=True)},
-        "/v1/sessions": {
-            "get": _op("The caller's cookie sessions and refresh families", {
-                "200": {"description": "sessions", **_json(_obj({
-                    "sessions": {"type": "array", "items": _SESSION}}))}, **_errors(401)},
-                secured=True),
-            "delete": _op("Logout everywhere", {"204": {"description": "all ended"},
-                                                **_errors(401, 403)}, secured=True),
-        },
-        "/v1/sessions/{session_id}": {"delete": _op(
-            "End one session or refresh family", {"204": {"description": "ended"},
-                                                  **_errors(401, 403, 404)},
-            secured=True, params=[{"name": "session_id", "in": "path", "required": True,
-                                   "schema": _STR}])},
-        "/v1/identities": {"get": _op(
-            "The caller's linked social-login identities", {
-                "200": {"description": "identities", **_json(_obj({"identities": {
-                    "type": "array", "items": _obj({
-                        "provider": _STR, "subject": _STR, "email": {"type": ["string", "null"]},
-                        "linked_at": _INT})}}))},
-                **_errors(401)}, secured=True)},
-        "/v1/identities/{provider}": {
-            "post": _op(
-                "Start linking a provider account to the caller's account: a single-use, 60 s URL "
-                "to open in the browser (a cookie caller's own browser only)",
-                {"200": {"description": "the URL", **_json(_obj({"authorize_url": _STR,
-                                                                 "expires_in": _INT}))},
-                 **_errors(400, 401, 403, 404, 429)},
-                body={"application/json": {"schema": _obj({"redirect_to": _STR}, ["redirect_to"])},
-                      "application/x-www-form-urlencoded": {"schema": _obj(
-                          {"redirect_to": _STR}, ["redirect_to"])}},
-                secured=True, params=[_PROVIDER]),
-            "delete": _op(
-                "Unlink the caller's identity at this provider (409 if it is the account's last "
-                "way to sign in)", {"204": {"description": "unlinked"},
-                                    **_errors(401, 403, 404, 409)},
-                secured=True, params=[_PROVIDER])},
-        "/v1/oauth/{provider}/authorize": {"get": _op(
-            "Start a social login (302 to the provider with state, nonce and PKCE S256), or the "
-            "browser step of linking (link_ticket from POST /v1/identities/{provider})",
-            {"302": {"description": "to the provider (sets the HttpOnly browser-binding cookie)"},
-             **_errors(400, 404)},
-            params=[_PROVIDER, _query("redirect_to", False), _query("mode", False, ["session", "token"]),
-                    _query("client_id", False), _query("code_challenge", False),
-                    _query("code_challenge_method", False, ["S256"]),
-                    _query("link_ticket", False)])},
-        "/v1/oauth/{provider}/callback": {"get": _op(
-            "The provider's redirect back: 302 to redirect_to with a session cookie (session mode), "
-            "?code= (token mode) or ?error=",
-            {"302": {"description": "back to the app"}, **_errors(400, 404)},
-            params=[_PROVIDER, _query("state", True), _query("code", False), _query("iss", False),
-                    _query("error", False)])},
-        "/v1/revocations": {"get": _op(
-            "Feed of revoked access-token jti and sid values", {
-                "200": {"description": "feed page", **_json(_obj({
-                    "revoked": {"type": "array", "items": _obj({
-                        "jti": _STR, "sid": _STR, "exp": _INT})},
-                    "cursor": _STR, "poll_after": _INT}))}, **_errors(400)},
-            params=[{"name": "since", "in": "query", "required": False, "schema": _STR}])},
-        "/.well-known/openid-configuration": {"get": _op(
-            "Discovery document", {"200": {"description": "metadata", **_json({"type": "object"})}})},
-        "/.well-known/jwks.json": {"get": _op(
-            "Public signing keys (next, active, retired)", {
-                "200": {"description": "JWK set", **_json(_obj({"keys": {"type": "array"}}))}})},
-        "/healthz": {"get": _op("Liveness", {"200": {"description": "alive"}})},
-        "/readyz": {"get": _op("Readiness (database, Redis)", {
-            "200": {"description": "ready"}, "503": {"description": "not ready"}})},
-        "/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI"}})},
-        "/metrics": {"get": _op("Prometheus metrics", {"200": {"description": "text format"}})},
-    }
+    """Built once; tests compare it with the app's routes and fuzz a server against it."""
+    paths: dict[str, Any] = {**_accounts(), **_oauth2(), **_sessions(), **_identities(),
+                             **_public()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "authd", "version": authd.__version__,
-                 "description": "Authentication server: sessions and tokens side by side."},
+                 "description": "Authentication server: sessions and tokens side by side. This "
+                                "document is the contract of the HTTP API."},
         "paths": paths,
-        "components": {
-            "schemas": {"Error": _obj({"error": _STR, "error_description": _STR}, ["error"])},
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "authd_session"},
-            },
-        },
+        "components": _components(),
     }
 
 
