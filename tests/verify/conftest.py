@@ -24,6 +24,7 @@ class FakeIssuer:
         self.keys = [self.signer.key]
         self.revoked: list[dict[str, Any]] = []
         self.up = True
+        self.discovery_up = True
         self.jwks_max_age = 300
         self.jwks_fetches = 0
         self.feed_polls = 0
@@ -39,9 +40,10 @@ class FakeIssuer:
 
             def do_GET(self) -> None:
                 path = urlsplit(self.path)
-                if not fake.up:
+                discovery = path.path == "/.well-known/openid-configuration"
+                if not fake.up or (discovery and not fake.discovery_up):
                     self._send(503, {"error": "down"})
-                elif path.path == "/.well-known/openid-configuration":
+                elif discovery:
                     self._send(200, {"issuer": fake.url, "jwks_uri": f"{fake.url}/jwks",
                                      "authd_revocations_endpoint": f"{fake.url}/revocations"})
                 elif path.path == "/jwks":

@@ -79,6 +79,32 @@ def test_logout_everywhere_revokes_by_sid_in_another_process(authd: AuthdServer)
         "/v1/sessions", headers=bearer(t["access_token"])).raise_for_status())
 
 
+def test_verifier_from_a_jwks_url_refuses_a_token_revoked_at_authd(authd: AuthdServer) -> None:
+    """A verifier given only a JWKS URL still follows the revocation feed (found by discovery).
+
+    An API built with `jwks_url=` must refuse a token revoked at /v1/revoke within the
+    poll interval, not accept it until it expires.
+    """
+    with authd.client() as http:
+        token = login(http, sign_up(http))["access_token"]
+        with TokenVerifier(issuer=authd.url, audience=authd.url, poll_interval=POLL,
+                           jwks_url=f"{authd.url}/.well-known/jwks.json") as v:
+            assert v.verify(token)["iss"] == authd.url
+            http.post("/v1/revoke", data={"token": token}).raise_for_status()
+            assert _refused_before(v, token, deadline=time.monotonic() + 30)
+
+
+def _refused_before(v: TokenVerifier, token: str, deadline: float) -> bool:
+    """Verify until RevokedToken (True) or the deadline passes (False)."""
+    while time.monotonic() < deadline:
+        try:
+            v.verify(token)
+        except verify.RevokedToken:
+            return True
+        threading.Event().wait(0.05)
+    return False
+
+
 def test_key_rotation_under_load_fails_no_valid_token(tmp_path: Path) -> None:
     """Threads verifying while `authd keys rotate` runs (and the server restarts) see no failure."""
     server, _ = start_server(tmp_path, "sqlite")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
+import threading
 import time
 
 import pytest
@@ -91,6 +93,33 @@ def test_revoked_jti_and_sid_are_refused_after_a_poll(issuer: FakeIssuer) -> Non
         for _ in range(50):
             assert v.verify(issuer.mint())
         assert issuer.jwks_fetches + issuer.feed_polls - before <= 2  # only background polls
+
+
+def test_jwks_url_verifier_finds_the_feed_by_discovery(issuer: FakeIssuer,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """A verifier given only a JWKS URL follows the feed it finds through discovery.
+
+    While discovery is unreachable it says so in a warning and keeps retrying; once
+    discovery answers, revoked tokens are refused. It never silently stops following.
+    """
+    issuer.discovery_up = False
+    issuer.revoked.append({"jti": "gone", "exp": int(time.time()) + 300})
+    token = issuer.mint(jti="gone")
+    with caplog.at_level(logging.WARNING, logger="authd.verify"), \
+            _verifier(issuer, jwks_url=f"{issuer.url}/jwks") as v:
+        assert v.verify(token)["jti"] == "gone"  # the feed is not known yet
+        assert "discovery" in caplog.text and "revocation feed" in caplog.text
+        issuer.discovery_up = True
+        deadline = time.monotonic() + 30
+        refused = False
+        while not refused and time.monotonic() < deadline:
+            try:
+                v.verify(token)
+            except verify.RevokedToken:
+                refused = True
+            threading.Event().wait(0.05)
+        assert refused
+        assert v.stats()["revocations"]["url"] == f"{issuer.url}/revocations"
 
 
 def test_feed_outage_keeps_the_last_known_set(issuer: FakeIssuer) -> None:

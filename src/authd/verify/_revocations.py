@@ -6,6 +6,11 @@ are kept until the ``exp`` the feed gives (after which the token they name
 is refused as expired anyway). Memory is bounded: past ``max_entries`` the
 entries closest to expiry are dropped first. During a feed outage the last
 known set stays in force and ``stats()`` says since when it is stale.
+
+A verifier built from a JWKS URL alone does not know the feed's address: it
+gives the follower a ``locate`` function (the issuer's discovery document).
+Until that answers, the follower logs a warning and retries with backoff; it
+never quietly stops following.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,12 +26,22 @@ import httpx
 from authd.verify._fetch import FetchError, get_json
 
 log = logging.getLogger("authd.verify")
+MAX_LOCATE_BACKOFF = 60.0
+
+
+class FeedNotFound(Exception):
+    """The feed's address could not be found (discovery unreachable or silent about it)."""
 
 
 class RevocationFollower:
-    def __init__(self, url: str, *, poll_interval: float = 2.0, max_entries: int = 1_000_000,
-                 client: httpx.Client | None = None) -> None:
+    def __init__(self, url: str | None, *, poll_interval: float = 2.0, max_entries: int = 1_000_000,
+                 client: httpx.Client | None = None,
+                 locate: Callable[[], str] | None = None) -> None:
+        if url is None and locate is None:
+            raise ValueError("a revocation follower needs the feed's URL or a way to find it")
         self.url = url
+        self._locate = locate
+        self._locate_backoff = poll_interval
         self.poll_interval = poll_interval
         self.max_entries = max_entries
         self._client = client or httpx.Client()
@@ -49,16 +65,41 @@ class RevocationFollower:
         with self._lock:
             if self._thread is not None:
                 return
-            self.poll_once()
+            if self._found():
+                self.poll_once()
             self._thread = threading.Thread(target=self._run, name="authd-revocations",
                                             daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.poll_interval):
-            self.poll_once()
+        while not self._stop.wait(self._next_wait()):
+            if self._found():
+                self.poll_once()
+
+    def _next_wait(self) -> float:
+        return self.poll_interval if self.url is not None else self._locate_backoff
+
+    def _found(self) -> bool:
+        """Whether the feed's URL is known, asking ``locate`` if not (warns and backs off)."""
+        if self.url is not None:
+            return True
+        assert self._locate is not None
+        try:
+            self.url = self._locate()
+        except (FetchError, FeedNotFound) as exc:
+            self.failures += 1
+            if self.stale_since is None:
+                self.stale_since = time.time()
+            log.warning("cannot find the revocation feed through discovery (%s); revoked tokens are "
+                        "accepted until it is found; retrying in %.1f s", exc, self._locate_backoff)
+            self._locate_backoff = min(self._locate_backoff * 2, MAX_LOCATE_BACKOFF)
+            return False
+        log.info("following the revocation feed at %s", self.url)
+        return True
 
     def poll_once(self) -> None:
+        if self.url is None:
+            return
         params = {"since": self.cursor} if self.cursor else None
         try:
             page = get_json(self._client, self.url, params).body

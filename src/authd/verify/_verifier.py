@@ -13,7 +13,7 @@ import httpx
 from authd.jose import JoseError, RevokedToken, UnknownKey, decode_jwt
 from authd.verify._fetch import Fetched, FetchError, get_json, get_json_async
 from authd.verify._jwks import JwksState, monotonic
-from authd.verify._revocations import RevocationFollower
+from authd.verify._revocations import FeedNotFound, RevocationFollower
 
 ACCESS_TOKEN_TYP = "at+jwt"
 Claims = dict[str, Any]
@@ -51,6 +51,9 @@ class TokenVerifier:
         self._revocations_url = revocations_url
         self._follow = follow_revocations
         self._discovered = jwks is not None or jwks_url is not None
+        # Built from a JWKS URL alone: the feed's address comes from discovery, in the follower.
+        self._feed_by_discovery = (follow_revocations and jwks is None and jwks_url is not None
+                                   and revocations_url is None)
         self._state = JwksState(min_ttl=jwks_min_ttl, max_ttl=jwks_max_ttl,
                                 min_refresh_interval=jwks_min_refresh_interval,
                                 _algorithms=frozenset(algorithms) if algorithms else None)
@@ -133,8 +136,8 @@ class TokenVerifier:
         return claims
 
     def _needs_setup(self) -> bool:
-        return not self._discovered or (self._follow and self._follower is None
-                                        and self._revocations_url is not None)
+        return not self._discovered or (self._follow and self._follower is None and (
+            self._revocations_url is not None or self._feed_by_discovery))
 
     def _prepare_sync(self) -> None:
         if self._needs_setup():
@@ -161,11 +164,23 @@ class TokenVerifier:
         self._discovered = True
 
     def _start_follower(self) -> None:
-        if self._follow and self._revocations_url and self._follower is None:
-            follower = RevocationFollower(self._revocations_url, poll_interval=self._poll_interval,
-                                          client=self._client)
+        if self._follow and self._follower is None and (
+                self._revocations_url or self._feed_by_discovery):
+            follower = RevocationFollower(
+                self._revocations_url, poll_interval=self._poll_interval, client=self._client,
+                locate=self._locate_feed if self._feed_by_discovery else None)
             follower.start()
             self._follower = follower
+
+    def _locate_feed(self) -> str:
+        """The feed's URL from the issuer's discovery document (for a verifier built from a JWKS URL)."""
+        document = get_json(self._client, self._discovery_url()).body
+        if document.get("issuer") != self.issuer:
+            raise FeedNotFound("the discovery document names another issuer")
+        feed = document.get("authd_revocations_endpoint")
+        if not isinstance(feed, str):
+            raise FeedNotFound("the discovery document names no authd_revocations_endpoint")
+        return feed
 
     def _refresh_sync(self, for_unknown_kid: bool = False) -> bool:
         """Fetch the JWKS unless someone just did; True if the key set changed."""
