@@ -25,7 +25,14 @@ the core.
     ├── PayloadTooLarge             413 request_too_large
     ├── UnsupportedMediaType        415 unsupported_media_type
     ├── RateLimited                 429 rate_limited (+ Retry-After)
-    └── ServiceUnavailable          503 temporarily_unavailable
+    ├── UpstreamUnavailable         502 temporarily_unavailable
+    ├── ServiceUnavailable          503 temporarily_unavailable
+    └── SocialLoginError            (authd.oauth.errors; never raised itself, adds redirect_to)
+        ├── InvalidState            400 invalid_request (also an InvalidRequest)
+        ├── ProviderRefused         400 access_denied
+        ├── InvalidIdToken          400 invalid_grant
+        ├── LoginRefused            400 access_denied
+        └── ProviderUnavailable     502 temporarily_unavailable (also an UpstreamUnavailable)
 """
 
 from __future__ import annotations
@@ -123,6 +130,13 @@ class RateLimited(AuthdError):
     def __init__(self, retry_after: int, description: str | None = None) -> None:
         super().__init__(description)
         self.retry_after = max(1, int(retry_after))
+
+
+class UpstreamUnavailable(AuthdError):
+    """A service outside authd's own deployment (a login provider) failed: not the client's fault."""
+
+    status, code = 502, "temporarily_unavailable"
+    default_description = "an upstream service is unavailable"
 
 
 class ServiceUnavailable(AuthdError):
