@@ -374,7 +374,7 @@ def test_changing_a_returned_header_does_not_change_later_tokens(es256: jose.Key
 
 def test_the_header_cache_is_bounded(es256: jose.Key) -> None:
     """A flood of distinct valid headers (or one huge one) cannot grow the cache without bound."""
-    from authd.jose.jws import _HEADER_CACHE_SIZE, _MAX_CACHED_SEGMENT
+    from authd.jose._jws import _HEADER_CACHE_SIZE, _MAX_CACHED_SEGMENT
 
     keys = verifying(es256)
     for i in range(3 * _HEADER_CACHE_SIZE):

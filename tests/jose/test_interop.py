@@ -8,10 +8,11 @@ from joserfc import jwt as rfc_jwt
 from joserfc.jwk import import_key
 
 from authd import jose
+from authd.jose._b64 import b64url_decode
 from tests.jose.conftest import AUDIENCE, ISSUER, NOW, claims, decode, verifying
 
-# joserfc flags "EdDSA" as deprecated by RFC 9864 (fully specified "Ed25519"); the
-# SPEC names EdDSA, which is what verifiers deployed today understand.
+# joserfc flags "EdDSA" as deprecated by RFC 9864 (fully specified "Ed25519"); authd
+# signs with EdDSA, which is what verifiers deployed today understand.
 pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
 
 PYJWT_ALGS = {"ES256": "ES256", "EdDSA": "EdDSA", "RS256": "RS256", "HS256": "HS256"}
@@ -19,7 +20,7 @@ PYJWT_ALGS = {"ES256": "ES256", "EdDSA": "EdDSA", "RS256": "RS256", "HS256": "HS
 
 def _pyjwt_key(key: jose.Key, private: bool) -> object:
     if key.kty == "oct":
-        return jose.jws.b64url_decode(key.private_jwk()["k"].encode())
+        return b64url_decode(key.private_jwk()["k"].encode())
     jwk = key.private_jwk() if private else key.public_jwk()
     return pyjwt.PyJWK(jwk).key
 

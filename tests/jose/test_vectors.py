@@ -10,7 +10,11 @@ from typing import Any
 import pytest
 
 from authd import jose
-from authd.jose.jwk import ECKey, OctKey, OKPKey, RSAKey
+from authd.jose._b64 import b64url_decode, b64url_encode
+from authd.jose._keys._ec import ECKey
+from authd.jose._keys._oct import OctKey
+from authd.jose._keys._okp import OKPKey
+from authd.jose._keys._rsa import RSAKey
 
 VECTORS = Path(__file__).parent.parent / "vectors"
 RFC7515_PAYLOAD = b'{"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}'
@@ -99,7 +103,7 @@ def test_rfc7520_reproducible_signatures_match() -> None:
     for name in ("4_1.rsa_v15_signature", "4_4.hmac-sha2_integrity_protection"):
         vector = _load("rfc7520", f"{name}.json")
         key = jose.key_from_jwk(vector["input"]["key"], default_alg=vector["input"]["alg"])
-        assert jose.jws._b64(key.sign(vector["signing"]["sig-input"].encode())).decode() == \
+        assert b64url_encode(key.sign(vector["signing"]["sig-input"].encode())) == \
             vector["signing"]["sig"]
 
 
@@ -119,7 +123,7 @@ def test_rfc8037_ed25519_example() -> None:
     compact = vector["output"]["compact"]
     assert jose.decode_jws(compact, jose.KeySet([key.public_key()]))[1] == b"Example of Ed25519 signing"
     signing_input = vector["signing"]["sig-input"].encode()
-    assert jose.jws._b64(key.sign(signing_input)).decode() == vector["signing"]["sig"]
+    assert b64url_encode(key.sign(signing_input)) == vector["signing"]["sig"]
 
 
 def _wycheproof(name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -210,7 +214,7 @@ _STRICTER_THAN_VECTOR = {372, 373}
 def _assert_oracles_accept(token: str, jwk: dict[str, Any]) -> None:
     import jwt
 
-    secret = jose.jws.b64url_decode(jwk["k"].encode())
+    secret = b64url_decode(jwk["k"].encode())
     assert jwt.api_jws.decode_complete(token, key=secret, algorithms=["HS256"])["payload"]
 
 

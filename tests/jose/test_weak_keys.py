@@ -7,8 +7,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authd import jose
 from authd.jose._b64 import b64url_encode
+from authd.jose._keys._rsa import RSAKey
 from authd.jose._roca import has_roca_fingerprint
-from authd.jose.jwk import RSAKey
 
 # Two 1024-bit primes built as Infineon RSALib built them: p = k * M + (65537**a mod M), with M
 # the product of the first 126 primes (RSALib's M for 1984- to 3936-bit keys), random k and a,

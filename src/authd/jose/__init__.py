@@ -2,10 +2,11 @@
 
 Pure: no I/O and no clock (time is passed in). Imports only ``cryptography``
 and ``orjson``, so the resource-server library can use it without the server.
+The implementation modules are private; this package's names are the API.
 """
 
-from authd.jose.claims import check_type, validate_claims
-from authd.jose.errors import (
+from authd.jose._claims import check_type, validate_claims
+from authd.jose._errors import (
     BadSignature,
     ExpiredToken,
     InvalidAudience,
@@ -23,9 +24,10 @@ from authd.jose.errors import (
     UnknownKey,
     UnsupportedAlgorithm,
 )
-from authd.jose.jwk import SUPPORTED_ALGS, Key, KeySet, generate_key, key_from_jwk
-from authd.jose.jws import decode_jws, encode_jws
-from authd.jose.jwt import decode_jwt, encode_jwt
+from authd.jose._jws import decode_jws, encode_jws
+from authd.jose._jwt import decode_jwt, encode_jwt
+from authd.jose._keys._base import Key
+from authd.jose._keys._jwk import SUPPORTED_ALGS, KeySet, generate_key, key_from_jwk
 
 __all__ = [
     "SUPPORTED_ALGS",

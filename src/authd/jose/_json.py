@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from authd.jose.errors import MalformedToken
+from authd.jose._errors import MalformedToken
 
 
 def loads_object(raw: bytes) -> dict[str, Any]:

@@ -5,7 +5,7 @@ without the ``[server]`` extra). Every failure is an ``InvalidToken``
 subclass; revoked tokens are refused within one feed poll interval.
 """
 
-from authd.jose.errors import (
+from authd.jose import (
     BadSignature,
     ExpiredToken,
     InvalidAudience,

@@ -7,10 +7,11 @@ from typing import Any
 
 import orjson
 
+from authd.jose._claims import check_type, validate_claims
 from authd.jose._json import loads_object
-from authd.jose.claims import check_type, validate_claims
-from authd.jose.jwk import Key, KeySet
-from authd.jose.jws import DEFAULT_MAX_SIZE, encode_jws, verify_jws
+from authd.jose._jws import DEFAULT_MAX_SIZE, encode_jws, verify_jws
+from authd.jose._keys._base import Key
+from authd.jose._keys._jwk import KeySet
 
 
 def encode_jwt(claims: Mapping[str, Any], key: Key, *, typ: str = "JWT") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from authd.jose.errors import (
+from authd.jose._errors import (
     ExpiredToken,
     InvalidAudience,
     InvalidClaim,

@@ -21,9 +21,10 @@ from typing import Any
 import orjson
 
 from authd.jose._b64 import b64url_decode, b64url_encode
+from authd.jose._errors import MalformedToken, TokenTooLarge, UnsupportedAlgorithm
 from authd.jose._json import loads_object
-from authd.jose.errors import MalformedToken, TokenTooLarge, UnsupportedAlgorithm
-from authd.jose.jwk import SUPPORTED_ALGS, Key, KeySet
+from authd.jose._keys._base import Key
+from authd.jose._keys._jwk import SUPPORTED_ALGS, KeySet
 
 DEFAULT_MAX_SIZE = 8192
 _ALLOWED_MEMBERS = frozenset({"alg", "kid", "typ", "cty"})
