@@ -11,7 +11,9 @@ import time
 import pytest
 
 from authd import jose, verify
+from authd.clock import FixedClock
 from authd.verify import TokenVerifier
+from authd.verify.testing import LocalIssuer
 from tests.verify.conftest import FakeIssuer
 
 
@@ -196,13 +198,16 @@ async def test_concurrent_misses_share_one_fetch_in_tasks(issuer: FakeIssuer) ->
 
 def test_cache_control_max_age_is_honoured(issuer: FakeIssuer) -> None:
     """Keys are refetched once the server's max-age has passed (clamped to the bounds)."""
-    issuer.jwks_max_age = 1
-    with _verifier(issuer, jwks_min_ttl=0.5, jwks_min_refresh_interval=0) as v:
+    issuer.jwks_max_age = 120
+    clock = FixedClock(time.time())
+    issuer.signer.clock = clock
+    with _verifier(issuer, jwks_min_ttl=60, jwks_min_refresh_interval=0, clock=clock) as v:
         v.verify(issuer.mint())
         fetches = issuer.jwks_fetches
+        clock.advance(119)
         v.verify(issuer.mint())
         assert issuer.jwks_fetches == fetches
-        time.sleep(1.1)
+        clock.advance(1)
         v.verify(issuer.mint())
         assert issuer.jwks_fetches == fetches + 1
 
@@ -213,3 +218,15 @@ def test_public_names_are_pinned() -> None:
             "InvalidAudience", "InvalidIssuer", "UnknownKey", "MalformedToken", "RevokedToken",
             "require_scope", "require_token", "RequireTokenMiddleware"} <= set(verify.__all__)
     assert all(hasattr(verify, name) for name in verify.__all__)
+
+
+def test_local_issuer_and_its_verifier_read_one_injected_clock() -> None:
+    """An app tests token expiry by moving a clock, not by waiting: issuer and verifier share it."""
+    clock = FixedClock()
+    issuer = LocalIssuer(clock=clock)
+    with issuer.verifier(audience="api", leeway=0) as v:
+        token = issuer.mint(audience="api", expires_in=60)
+        assert v.verify(token)["sub"] == "user-1"
+        clock.advance(61)
+        with pytest.raises(verify.ExpiredToken):
+            v.verify(token)

@@ -1,31 +1,22 @@
-"""The in-memory set of revoked access-token ids and family/session ids.
+"""The server's denylist: the one structure ``authd.jose.Denylist``, fed with revocation records.
 
 Checked on every Bearer request, so it is a dict lookup; entries leave when
-the tokens they could affect have expired anyway.
+the tokens they could affect have expired anyway. ``authd.verify`` keeps its
+copy of the feed in the same structure, so the two cannot disagree on what
+"revoked" means. This subclass only adds what the server needs: adding a
+stored ``Revocation`` and the feed cursor this instance has read up to.
 """
 
 from __future__ import annotations
 
+from authd import jose
 from authd.core.models import Revocation
 
 
-class Denylist:
+class Denylist(jose.Denylist):
     def __init__(self) -> None:
-        self._jti: dict[str, float] = {}
-        self._sid: dict[str, float] = {}
+        super().__init__()
         self.cursor = 0
 
     def add(self, revocation: Revocation) -> None:
-        target = self._jti if revocation.kind == "jti" else self._sid
-        target[revocation.value] = max(target.get(revocation.value, 0.0), revocation.expires_at)
-
-    def is_revoked(self, jti: str | None, sid: str | None) -> bool:
-        return (jti is not None and jti in self._jti) or (sid is not None and sid in self._sid)
-
-    def prune(self, now: float) -> None:
-        for table in (self._jti, self._sid):
-            for value in [v for v, exp in table.items() if exp <= now]:
-                del table[value]
-
-    def __len__(self) -> int:
-        return len(self._jti) + len(self._sid)
+        self.revoke(revocation.kind, revocation.value, revocation.expires_at)

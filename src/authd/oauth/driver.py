@@ -1,8 +1,9 @@
 """The httpx adapter: runs ``flow.complete_login`` and keeps each provider's metadata and keys.
 
-Per provider it caches the discovery document and the JWKS for an hour.
-An unknown ``kid`` refetches the JWKS at most once per ``MIN_JWKS_REFETCH``
-seconds, so a stream of forged kids costs one fetch, not one per callback.
+Per provider it caches the discovery document and the JWKS for an hour. The
+JWKS follows the one cache policy authd.verify uses too (``jose.JwksCache``):
+an unknown ``kid`` refetches at most once per ``MIN_JWKS_REFETCH`` seconds, so
+a stream of forged kids costs one fetch, not one per callback.
 Every network failure becomes ``ProviderUnavailable`` (the user is sent back
 to the app with ``temporarily_unavailable``), never a 5xx of authd's own.
 """
@@ -54,7 +55,8 @@ class ProviderClient:
         self._http = http
         self._clock = clock
         self._metadata: _Cached | None = None
-        self._keys: _Cached | None = None
+        self._jwks = jose.JwksCache(min_ttl=CACHE_TTL, max_ttl=CACHE_TTL, default_ttl=CACHE_TTL,
+                                    min_refresh_interval=MIN_JWKS_REFETCH, retry_interval=0.0)
         self._lock = asyncio.Lock()
 
     @property
@@ -95,24 +97,30 @@ class ProviderClient:
                 answer = await self._send(step)
 
     async def _provider_keys(self, metadata: ProviderMetadata, refresh: bool) -> jose.KeySet:
+        """The provider's keys; a failed fetch is the provider's failure, never a stale success."""
         async with self._lock:
-            now = self._clock.now()
-            cached = self._keys
-            stale = cached is None or now - cached.fetched_at > CACHE_TTL
-            may_refetch = cached is None or now - cached.fetched_at >= MIN_JWKS_REFETCH
-            if stale or (refresh and may_refetch):
-                if metadata.jwks_uri is None:
-                    raise ProviderUnavailable("the provider publishes no keys")
-                document = await self._get_json(metadata.jwks_uri, "JWKS")
+            cache, now = self._jwks, self._clock.now()
+            if cache.needs_fetch(now) or (refresh and cache.may_refetch_for_unknown_kid(now)):
+                cache.started(now)
                 try:
-                    keys = jose.KeySet.from_jwks(document, default_alg=RSA_DEFAULT_ALG)
-                except jose.JoseError:
-                    raise ProviderUnavailable("the provider's JWKS is malformed") from None
-                # A provider's JWKS holds public keys; a shared secret there would let anyone sign.
-                self._keys = cached = _Cached(jose.KeySet(k for k in keys if k.kty != "oct"), now)
-            assert cached is not None
-            value: jose.KeySet = cached.value
-            return value
+                    cache.succeeded(await self._fetch_keys(metadata), None, now)
+                except ProviderUnavailable as exc:
+                    cache.failed(exc.description, now)
+                    raise
+            if cache.keys is None:
+                raise ProviderUnavailable("the provider's keys are unavailable")
+            return cache.keys
+
+    async def _fetch_keys(self, metadata: ProviderMetadata) -> jose.KeySet:
+        if metadata.jwks_uri is None:
+            raise ProviderUnavailable("the provider publishes no keys")
+        document = await self._get_json(metadata.jwks_uri, "JWKS")
+        try:
+            keys = jose.KeySet.from_jwks(document, default_alg=RSA_DEFAULT_ALG)
+        except jose.JoseError:
+            raise ProviderUnavailable("the provider's JWKS is malformed") from None
+        # A provider's JWKS holds public keys; a shared secret there would let anyone sign.
+        return jose.KeySet(k for k in keys if k.kty != "oct")
 
     async def _get_json(self, url: str, what: str) -> Any:
         response = await self._send(flow.HttpRequest("GET", url, {"Accept": "application/json"}))

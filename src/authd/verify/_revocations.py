@@ -1,10 +1,11 @@
 """Follows authd's revocation feed so that ``verify`` can refuse revoked tokens locally.
 
 The request path does a set lookup only; a background thread polls
-``GET /v1/revocations?since=<cursor>`` every ``poll_interval`` seconds. Entries
-are kept until the ``exp`` the feed gives (after which the token they name
-is refused as expired anyway). Memory is bounded: past ``max_entries`` the
-entries closest to expiry are dropped first. During a feed outage the last
+``GET /v1/revocations?since=<cursor>`` every ``poll_interval`` seconds. The
+entries go into the same ``Denylist`` structure the server uses: kept until
+the ``exp`` the feed gives (after which the token they name is refused as
+expired anyway), and bounded: past ``max_entries`` the entries closest to
+expiry are dropped first. Time comes from the injected clock. During a feed outage the last
 known set stays in force and ``stats()`` says since when it is stale.
 
 A verifier built from a JWKS URL alone does not know the feed's address: it
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from authd.clock import Clock, SystemClock
+from authd.jose import Denylist
 from authd.verify._fetch import FetchError, get_json
 
 log = logging.getLogger("authd.verify")
@@ -35,7 +37,7 @@ class FeedNotFound(Exception):
 
 class RevocationFollower:
     def __init__(self, url: str | None, *, poll_interval: float = 2.0, max_entries: int = 1_000_000,
-                 client: httpx.Client | None = None,
+                 client: httpx.Client | None = None, clock: Clock | None = None,
                  locate: Callable[[], str] | None = None) -> None:
         if url is None and locate is None:
             raise ValueError("a revocation follower needs the feed's URL or a way to find it")
@@ -43,11 +45,10 @@ class RevocationFollower:
         self._locate = locate
         self._locate_backoff = poll_interval
         self.poll_interval = poll_interval
-        self.max_entries = max_entries
+        self._clock = clock or SystemClock()
         self._client = client or httpx.Client()
         self._owns_client = client is None
-        self._jti: dict[str, float] = {}
-        self._sid: dict[str, float] = {}
+        self.denylist = Denylist(max_entries)
         self.cursor: str | None = None
         self.polls = 0
         self.failures = 0
@@ -58,7 +59,7 @@ class RevocationFollower:
         self._lock = threading.Lock()
 
     def is_revoked(self, jti: object, sid: object) -> bool:
-        return (jti in self._jti) or (sid in self._sid)
+        return self.denylist.is_revoked(jti, sid)
 
     def start(self) -> None:
         """Poll once now (so the first verification already knows the set), then in the background."""
@@ -89,7 +90,7 @@ class RevocationFollower:
         except (FetchError, FeedNotFound) as exc:
             self.failures += 1
             if self.stale_since is None:
-                self.stale_since = time.time()
+                self.stale_since = self._clock.now()
             log.warning("cannot find the revocation feed through discovery (%s); revoked tokens are "
                         "accepted until it is found; retrying in %.1f s", exc, self._locate_backoff)
             self._locate_backoff = min(self._locate_backoff * 2, MAX_LOCATE_BACKOFF)
@@ -109,39 +110,28 @@ class RevocationFollower:
         except (FetchError, KeyError) as exc:
             self.failures += 1
             if self.stale_since is None:
-                self.stale_since = time.time()
+                self.stale_since = self._clock.now()
                 log.warning("revocation feed unavailable; keeping the last known set: %s", exc)
             return
         self._apply(entries)
         self.cursor = cursor
         self.polls += 1
-        self.last_ok = time.time()
+        self.last_ok = self._clock.now()
         self.stale_since = None
 
     def _apply(self, entries: list[Any]) -> None:
-        now = time.time()
+        """Add the feed's entries; malformed ones are skipped (the feed is not trusted blindly)."""
         for entry in entries:
             if not isinstance(entry, dict) or not isinstance(entry.get("exp"), int | float):
                 continue
             if isinstance(entry.get("jti"), str):
-                self._jti[entry["jti"]] = float(entry["exp"])
+                self.denylist.revoke("jti", entry["jti"], float(entry["exp"]))
             elif isinstance(entry.get("sid"), str):
-                self._sid[entry["sid"]] = float(entry["exp"])
-        self._prune(now)
-
-    def _prune(self, now: float) -> None:
-        for table in (self._jti, self._sid):
-            for value in [v for v, exp in table.items() if exp <= now]:
-                del table[value]
-        excess = len(self._jti) + len(self._sid) - self.max_entries
-        if excess > 0:  # drop the entries that would expire soonest
-            merged = sorted([(exp, "j", v) for v, exp in self._jti.items()] +
-                            [(exp, "s", v) for v, exp in self._sid.items()])[:excess]
-            for _, kind, value in merged:
-                (self._jti if kind == "j" else self._sid).pop(value, None)
+                self.denylist.revoke("sid", entry["sid"], float(entry["exp"]))
+        self.denylist.prune(self._clock.now())
 
     def stats(self) -> dict[str, Any]:
-        return {"url": self.url, "cursor": self.cursor, "entries": len(self._jti) + len(self._sid),
+        return {"url": self.url, "cursor": self.cursor, "entries": len(self.denylist),
                 "polls": self.polls, "failures": self.failures, "last_ok": self.last_ok,
                 "stale_since": self.stale_since}
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import httpx
 
-from authd.jose import JoseError, RevokedToken, UnknownKey, decode_jwt
+from authd.clock import Clock, SystemClock
+from authd.jose import JoseError, JwksCache, KeySet, RevokedToken, UnknownKey, decode_jwt
 from authd.verify._fetch import Fetched, FetchError, get_json, get_json_async
-from authd.verify._jwks import JwksState, monotonic
 from authd.verify._revocations import FeedNotFound, RevocationFollower
 
 ACCESS_TOKEN_TYP = "at+jwt"
@@ -31,6 +30,9 @@ class TokenVerifier:
         v = TokenVerifier(issuer="https://auth.example", audience="my-api")
         claims = v.verify(token)              # raises an InvalidToken subclass
         claims = await v.verify_async(token)
+
+    Time comes from ``clock`` (an ``authd.clock.Clock``): token expiry, the JWKS
+    cache and the revocation feed all read it, so tests can move time exactly.
     """
 
     def __init__(self, *, issuer: str, audience: str | Collection[str],
@@ -41,11 +43,12 @@ class TokenVerifier:
                  jwks_max_ttl: float = 3600.0, poll_interval: float = 2.0,
                  default_alg: str | None = "RS256", http_client: httpx.Client | None = None,
                  async_http_client: httpx.AsyncClient | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Clock | None = None) -> None:
         self.issuer = issuer.rstrip("/")
         self.audience = audience if isinstance(audience, str) else frozenset(audience)
         self.leeway = leeway
-        self._clock = clock
+        self._clock = clock or SystemClock()
+        self._algorithms = frozenset(algorithms) if algorithms else None
         self._default_alg = default_alg
         self._jwks_url = jwks_url
         self._revocations_url = revocations_url
@@ -54,13 +57,11 @@ class TokenVerifier:
         # Built from a JWKS URL alone: the feed's address comes from discovery, in the follower.
         self._feed_by_discovery = (follow_revocations and jwks is None and jwks_url is not None
                                    and revocations_url is None)
-        self._state = JwksState(min_ttl=jwks_min_ttl, max_ttl=jwks_max_ttl,
-                                min_refresh_interval=jwks_min_refresh_interval,
-                                _algorithms=frozenset(algorithms) if algorithms else None)
+        self._state = JwksCache(min_ttl=jwks_min_ttl, max_ttl=jwks_max_ttl,
+                                min_refresh_interval=jwks_min_refresh_interval)
         self._static = jwks is not None
         if jwks is not None:
-            self._state.succeeded(dict(jwks), None, monotonic(), default_alg)
-            self._state.fresh_until = float("inf")
+            self._state.pin(self._key_set(jwks))
         self._client = http_client or httpx.Client()
         self._owns_client = http_client is None
         self._async_client = async_http_client
@@ -84,7 +85,7 @@ class TokenVerifier:
 
     async def verify_async(self, token: str | bytes) -> Claims:
         """As ``verify``; fetches happen without blocking the event loop."""
-        if self._needs_setup() or self._state.needs_fetch(monotonic()):
+        if self._needs_setup() or self._state.needs_fetch(self._clock.now()):
             await self._refresh_async()
         try:
             claims = self._decode(token)
@@ -126,7 +127,7 @@ class TokenVerifier:
         if keys is None:
             raise UnknownKey("no keys available from the issuer")
         return decode_jwt(token, keys, issuer=self.issuer, audience=self.audience,
-                          now=self._clock(), leeway=self.leeway, typ=ACCESS_TOKEN_TYP,
+                          now=self._clock.now(), leeway=self.leeway, typ=ACCESS_TOKEN_TYP,
                           required=("exp", "iat", "iss", "sub"))
 
     def _not_revoked(self, claims: Claims) -> Claims:
@@ -145,7 +146,7 @@ class TokenVerifier:
                 if not self._discovered:
                     self._discover(get_json(self._client, self._discovery_url()).body)
                 self._start_follower()
-        if not self._static and self._state.needs_fetch(monotonic()):
+        if not self._static and self._state.needs_fetch(self._clock.now()):
             self._refresh_sync()
 
     def _discovery_url(self) -> str:
@@ -168,7 +169,7 @@ class TokenVerifier:
                 self._revocations_url or self._feed_by_discovery):
             follower = RevocationFollower(
                 self._revocations_url, poll_interval=self._poll_interval, client=self._client,
-                locate=self._locate_feed if self._feed_by_discovery else None)
+                clock=self._clock, locate=self._locate_feed if self._feed_by_discovery else None)
             follower.start()
             self._follower = follower
 
@@ -195,7 +196,7 @@ class TokenVerifier:
             try:
                 self._apply(get_json(self._client, self._jwks_url))
             except (FetchError, JoseError, ValueError) as exc:
-                self._state.failed(str(exc), monotonic())
+                self._state.failed(str(exc), self._clock.now())
                 return False
             return True
 
@@ -215,7 +216,7 @@ class TokenVerifier:
 
     def _claim_fetch(self, for_unknown_kid: bool) -> bool:
         """Whether the cache policy allows a fetch now; if so, record that one starts."""
-        now = monotonic()
+        now = self._clock.now()
         allowed = (self._state.may_refetch_for_unknown_kid(now) if for_unknown_kid
                    else self._state.needs_fetch(now))
         if allowed:
@@ -223,7 +224,14 @@ class TokenVerifier:
         return allowed
 
     def _apply(self, fetched: Fetched) -> None:
-        self._state.succeeded(fetched.body, fetched.max_age, monotonic(), self._default_alg)
+        self._state.succeeded(self._key_set(fetched.body), fetched.max_age, self._clock.now())
+
+    def _key_set(self, jwks: Mapping[str, Any]) -> KeySet:
+        """The JWKS's keys, only those of the allowed algorithms when the verifier names them."""
+        keys = KeySet.from_jwks(jwks, default_alg=self._default_alg)
+        if self._algorithms is None:
+            return keys
+        return KeySet(k for k in keys if k.alg in self._algorithms)
 
     def _prepare_setup_only(self) -> None:
         with self._lock:
@@ -240,5 +248,5 @@ class TokenVerifier:
                 fetched = await asyncio.to_thread(get_json, self._client, self._jwks_url)
             self._apply(fetched)
         except (FetchError, JoseError, ValueError) as exc:
-            self._state.failed(str(exc), monotonic())
+            self._state.failed(str(exc), self._clock.now())
 
