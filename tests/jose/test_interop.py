@@ -121,7 +121,24 @@ def test_keyset_from_jwks_skips_encryption_keys_and_refuses_private_material() -
     assert jose.KeySet.from_jwks({"keys": [rsa_without_alg]}, default_alg="RS256").keys[0].alg == "RS256"
 
 
-def test_all_names_are_exported() -> None:
-    """The public front re-exports exactly its documented names."""
-    assert sorted(jose.__all__) == sorted(n for n in jose.__all__ if hasattr(jose, n))
-    assert {"decode_jwt", "encode_jwt", "KeySet", "InvalidToken"} <= set(jose.__all__)
+PUBLIC_NAMES = [
+    "BadSignature", "Denylist", "ExpiredToken", "InvalidAudience", "InvalidClaim", "InvalidIssuer",
+    "InvalidKey", "InvalidToken", "InvalidType", "JoseError", "JwksCache", "Key", "KeySet",
+    "MalformedToken", "MissingClaim", "NotYetValid", "RevocationKind", "RevokedToken",
+    "SUPPORTED_ALGS", "TokenTooLarge", "UnknownKey", "UnsupportedAlgorithm", "check_type",
+    "decode_jws", "decode_jwt", "encode_jws", "encode_jwt", "generate_key", "key_from_jwk",
+    "validate_claims",
+]
+
+
+def test_public_names_are_pinned() -> None:
+    """authd.jose exports exactly these names, each importable: a change to the API is deliberate."""
+    assert sorted(jose.__all__) == PUBLIC_NAMES
+    assert all(hasattr(jose, name) for name in PUBLIC_NAMES)
+
+
+def test_every_codec_error_has_one_root() -> None:
+    """One `except JoseError` catches any codec failure; token and key failures stay apart."""
+    assert issubclass(jose.InvalidToken, jose.JoseError) and issubclass(jose.InvalidKey, jose.JoseError)
+    assert not issubclass(jose.InvalidKey, jose.InvalidToken)
+    assert not issubclass(jose.InvalidToken, jose.InvalidKey)

@@ -212,12 +212,40 @@ def test_cache_control_max_age_is_honoured(issuer: FakeIssuer) -> None:
         assert issuer.jwks_fetches == fetches + 1
 
 
+PUBLIC_NAMES = [
+    "BadSignature", "Claims", "ExpiredToken", "InvalidAudience", "InvalidClaim", "InvalidIssuer",
+    "InvalidToken", "InvalidType", "MalformedToken", "MissingClaim", "NotYetValid",
+    "RequireTokenMiddleware", "RevokedToken", "TokenTooLarge", "TokenVerifier", "UnknownKey",
+    "UnsupportedAlgorithm", "VerifierConfigError", "require_scope", "require_token",
+]
+
+
 def test_public_names_are_pinned() -> None:
-    """authd.verify exports exactly the SPEC's API and the error tree."""
-    assert {"TokenVerifier", "InvalidToken", "ExpiredToken", "NotYetValid", "BadSignature",
-            "InvalidAudience", "InvalidIssuer", "UnknownKey", "MalformedToken", "RevokedToken",
-            "require_scope", "require_token", "RequireTokenMiddleware"} <= set(verify.__all__)
-    assert all(hasattr(verify, name) for name in verify.__all__)
+    """authd.verify exports exactly its documented API and error tree: a change is deliberate."""
+    assert sorted(verify.__all__) == PUBLIC_NAMES
+    assert all(hasattr(verify, name) for name in PUBLIC_NAMES)
+
+
+def test_every_verifier_failure_is_an_invalid_token() -> None:
+    """An API that catches verify.InvalidToken catches every failure the verifier can raise."""
+    errors = [getattr(verify, name) for name in PUBLIC_NAMES
+              if isinstance(getattr(verify, name), type)
+              and issubclass(getattr(verify, name), Exception)]
+    assert len(errors) == 15
+    assert all(issubclass(error, verify.InvalidToken) for error in errors)
+    assert verify.InvalidToken is jose.InvalidToken
+
+
+def test_unreachable_discovery_is_an_invalid_token(issuer: FakeIssuer) -> None:
+    """When the issuer's discovery cannot be read, verify refuses the token with an InvalidToken.
+
+    An app that catches InvalidToken (or uses the ASGI integration) answers 401, not 500.
+    """
+    issuer.discovery_up = False
+    with _verifier(issuer) as v, pytest.raises(verify.VerifierConfigError) as refused:
+        v.verify(issuer.mint())
+    assert isinstance(refused.value, verify.InvalidToken)
+    assert refused.value.reason == "unverifiable"
 
 
 def test_local_issuer_and_its_verifier_read_one_injected_clock() -> None:

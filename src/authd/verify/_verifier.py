@@ -10,7 +10,15 @@ from typing import Any
 import httpx
 
 from authd.clock import Clock, SystemClock
-from authd.jose import JoseError, JwksCache, KeySet, RevokedToken, UnknownKey, decode_jwt
+from authd.jose import (
+    InvalidToken,
+    JoseError,
+    JwksCache,
+    KeySet,
+    RevokedToken,
+    UnknownKey,
+    decode_jwt,
+)
 from authd.verify._fetch import Fetched, FetchError, get_json, get_json_async
 from authd.verify._revocations import FeedNotFound, RevocationFollower
 
@@ -18,8 +26,14 @@ ACCESS_TOKEN_TYP = "at+jwt"
 Claims = dict[str, Any]
 
 
-class VerifierConfigError(Exception):
-    """The verifier cannot find its keys (bad issuer, discovery or JWKS)."""
+class VerifierConfigError(InvalidToken):
+    """The verifier cannot find its keys (bad issuer, unreachable or wrong discovery document).
+
+    An ``InvalidToken`` like every failure of ``verify``: a token that cannot be
+    checked is refused (a 401 in the ASGI integration), never an unexpected error.
+    """
+
+    reason = "unverifiable"
 
 
 class TokenVerifier:
@@ -144,13 +158,19 @@ class TokenVerifier:
         if self._needs_setup():
             with self._lock:
                 if not self._discovered:
-                    self._discover(get_json(self._client, self._discovery_url()).body)
+                    self._discover(self._discovery_document())
                 self._start_follower()
         if not self._static and self._state.needs_fetch(self._clock.now()):
             self._refresh_sync()
 
     def _discovery_url(self) -> str:
         return f"{self.issuer}/.well-known/openid-configuration"
+
+    def _discovery_document(self) -> dict[str, Any]:
+        try:
+            return get_json(self._client, self._discovery_url()).body
+        except FetchError as exc:
+            raise VerifierConfigError(f"cannot read the issuer's discovery document: {exc}") from None
 
     def _discover(self, document: dict[str, Any]) -> None:
         if document.get("issuer") != self.issuer:
@@ -236,7 +256,7 @@ class TokenVerifier:
     def _prepare_setup_only(self) -> None:
         with self._lock:
             if not self._discovered:
-                self._discover(get_json(self._client, self._discovery_url()).body)
+                self._discover(self._discovery_document())
             self._start_follower()
 
     async def _fetch_async(self) -> None:
