@@ -16,6 +16,7 @@ from examples.protected_api.app import create_app
 
 @pytest.fixture(scope="module")
 def authd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthdServer]:
+    """A real authd process (SQLite) that issues the tokens the example API checks."""
     server, _ = start_server(tmp_path_factory.mktemp("example-authd"), "sqlite")
     yield server
     server.stop()
@@ -23,6 +24,7 @@ def authd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthdServer]:
 
 @pytest.fixture
 def api(authd: AuthdServer) -> Iterator[TestClient]:
+    """The example API, protected by a verifier that follows this authd by discovery."""
     verifier = TokenVerifier(issuer=authd.url, audience=authd.url, poll_interval=0.3)
     with TestClient(create_app(verifier)) as client:
         yield client

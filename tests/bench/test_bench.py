@@ -19,12 +19,14 @@ FIELDS = {"name", "duration_s", "requests", "rps", "p50_ms", "p95_ms", "p99_ms",
 
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `authd bench` as a user would, in a subprocess."""
     return subprocess.run([sys.executable, "-m", "authd.cli", "bench", *args],
                           capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
 def authd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthdServer]:
+    """A real authd process (SQLite) for the load generator to measure."""
     server, _ = start_server(tmp_path_factory.mktemp("bench-authd"), "sqlite")
     yield server
     server.stop()

@@ -33,6 +33,7 @@ def _user(email: str = "a@example.com", verified: bool = True, disabled: bool = 
 
 
 def test_a_linked_identity_wins_whatever_the_email_says() -> None:
+    """A returning user is found by (provider, subject), even if the provider now reports another email."""
     linked = _user("old@example.com")
     assert decide_link("new@example.com", False, linked=linked, same_email=None,
                        link_by_verified_email=False).user == linked
@@ -40,6 +41,7 @@ def test_a_linked_identity_wins_whatever_the_email_says() -> None:
 
 @pytest.mark.parametrize(("email", "verified"), [(None, True), ("a@example.com", False)])
 def test_no_account_without_a_verified_email(email: str | None, verified: bool) -> None:
+    """No account is created from a login without an email or with an unverified one."""
     with pytest.raises(LoginRefused):
         decide_link(email, verified, linked=None, same_email=None, link_by_verified_email=True)
 
@@ -51,6 +53,8 @@ def test_no_account_without_a_verified_email(email: str | None, verified: bool) 
     (True, True, True, False),  # disabled accounts stay closed
 ])
 def test_joining_by_email(allowed: bool, existing_verified: bool, disabled: bool, joins: bool) -> None:
+    """An existing account is joined by email only if the config allows it, its email was proven, and it is
+    enabled."""
     existing = _user(verified=existing_verified, disabled=disabled)
     if joins:
         link = decide_link("a@example.com", True, linked=None, same_email=existing,
@@ -70,6 +74,7 @@ def test_no_join_when_the_account_already_has_an_identity_at_that_provider() -> 
 
 
 def test_a_disabled_linked_account_is_refused() -> None:
+    """A disabled account stays closed to social login too."""
     with pytest.raises(LoginRefused):
         decide_link("a@example.com", True, linked=_user(disabled=True), same_email=None,
                     link_by_verified_email=False)
@@ -81,6 +86,7 @@ def test_a_disabled_linked_account_is_refused() -> None:
 @pytest.fixture(params=["sqlite", "postgres"])
 async def services(request: pytest.FixtureRequest,
                    tmp_path: Path) -> AsyncIterator[tuple[Services, FixedClock]]:
+    """The real services over SQLite and PostgreSQL, with a clock the test moves."""
     database_url = None
     if request.param == "postgres":
         database_url = request.getfixturevalue("fresh_pg_url")
@@ -98,6 +104,7 @@ def _profile(subject: str | None = None, email: str | None = None) -> Profile:
 
 
 async def test_first_login_creates_then_finds_the_user(services: tuple[Services, FixedClock]) -> None:
+    """A first social login creates a verified, passwordless user; the next login finds the same one."""
     svc, _ = services
     profile = _profile()
     first = await svc.social.sign_in(profile, link_by_verified_email=False, client=WHO)
@@ -106,6 +113,7 @@ async def test_first_login_creates_then_finds_the_user(services: tuple[Services,
 
 
 async def test_concurrent_first_logins_make_one_user(services: tuple[Services, FixedClock]) -> None:
+    """Simultaneous first logins of one identity create exactly one user."""
     svc, _ = services
     profile = _profile()
     users = await asyncio.gather(*(svc.social.sign_in(profile, link_by_verified_email=False, client=WHO)
@@ -137,6 +145,8 @@ async def test_a_first_login_committed_between_the_lookups_is_found(
 
 
 async def test_pending_login_is_handed_out_once_and_expires(services: tuple[Services, FixedClock]) -> None:
+    """A pending login (the state) is handed out once and not after it expires; garbage states find nothing.
+    """
     svc, clock = services
     pending = await svc.social.begin("acme", "https://app.example/cb", "session")
     taken = await svc.social.take(pending.state)
@@ -154,6 +164,7 @@ async def _code(svc: Services, challenge: str | None = None) -> tuple[str, User]
 
 
 async def test_one_time_code_expires_after_60_seconds(services: tuple[Services, FixedClock]) -> None:
+    """A one-time code is refused once its 60 s are over."""
     svc, clock = services
     code, _ = await _code(svc)
     clock.advance(CODE_TTL + 1)
@@ -162,6 +173,7 @@ async def test_one_time_code_expires_after_60_seconds(services: tuple[Services, 
 
 
 async def test_one_time_code_is_bound_to_its_client(services: tuple[Services, FixedClock]) -> None:
+    """A one-time code can only be exchanged by the client it was issued for."""
     svc, _ = services
     code, _ = await _code(svc)
     with pytest.raises(InvalidGrant):
@@ -169,6 +181,7 @@ async def test_one_time_code_is_bound_to_its_client(services: tuple[Services, Fi
 
 
 async def test_codes_are_stored_only_as_hashes(services: tuple[Services, FixedClock]) -> None:
+    """The database holds only SHA-256 digests of one-time codes: a leak reveals no usable code."""
     svc, _ = services
     code, _ = await _code(svc)
     from sqlalchemy import select
@@ -181,6 +194,7 @@ async def test_codes_are_stored_only_as_hashes(services: tuple[Services, FixedCl
 
 
 async def test_replay_revokes_the_family_of_the_first_exchange(services: tuple[Services, FixedClock]) -> None:
+    """Replaying a code revokes the refresh family the first exchange issued."""
     svc, _ = services
     verifier = secrets.token_urlsafe(48)
     code, user = await _code(svc, b64url(hashlib.sha256(verifier.encode()).digest()))
@@ -193,6 +207,7 @@ async def test_replay_revokes_the_family_of_the_first_exchange(services: tuple[S
 
 
 async def test_concurrent_exchanges_yield_one_pair(services: tuple[Services, FixedClock]) -> None:
+    """Racing exchanges of one code yield one token pair; the rest get invalid_grant."""
     svc, _ = services
     code, _ = await _code(svc)
     results = await asyncio.gather(*(svc.social.exchange_code(code, "authd", None, "openid",

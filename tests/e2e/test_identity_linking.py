@@ -43,17 +43,20 @@ def password_session(social: Social, browser: httpx.Client) -> tuple[str, str]:
 
 
 def csrf_of(social: Social, browser: httpx.Client) -> str:
+    """The CSRF token of the browser's cookie session."""
     token: str = browser.get(f"{social.url}/v1/session").json()["csrf_token"]
     return token
 
 
 def ask_to_link(social: Social, client: httpx.Client, provider: str = "fake",
                 headers: dict[str, str] | None = None, **body: str) -> httpx.Response:
+    """POST /v1/identities/<provider>: ask authd for a link URL for the signed-in user."""
     return client.post(f"{social.url}/v1/identities/{provider}", headers=headers,
                        json={"redirect_to": APP, **body})
 
 
 def link_url(response: httpx.Response) -> str:
+    """The authorize URL (with its single-use link ticket) from a successful link request."""
     assert response.status_code == 200, response.text
     url: str = response.json()["authorize_url"]
     assert "link_ticket=" in url and response.json()["expires_in"] == 60
@@ -69,6 +72,7 @@ def complete_link(browser: httpx.Client, url: str) -> httpx.Response:
 
 def identities(social: Social, client: httpx.Client,
                headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The identities linked to the caller's account, as GET /v1/identities lists them."""
     listed = client.get(f"{social.url}/v1/identities", headers=headers)
     assert listed.status_code == 200, listed.text
     found: list[dict[str, Any]] = listed.json()["identities"]
@@ -92,6 +96,8 @@ def test_password_account_links_a_provider_and_then_signs_in_with_it(social: Soc
 
 def test_an_app_with_a_bearer_token_links_through_any_browser(social: Social,
                                                               browser: httpx.Client) -> None:
+    """An app holding a Bearer token can link a provider through the system browser; the link then signs in.
+    """
     user_id, _ = password_session(social, browser)
     email = browser.get(f"{social.url}/v1/session").json()["user"]["email"]
     with httpx.Client(timeout=30) as app:
@@ -108,6 +114,7 @@ def test_an_app_with_a_bearer_token_links_through_any_browser(social: Social,
 
 
 def test_a_ticket_works_once(social: Social, browser: httpx.Client) -> None:
+    """A link ticket is single use: opening the link URL again is a 400."""
     _, csrf = password_session(social, browser)
     url = link_url(ask_to_link(social, browser, headers={"X-CSRF-Token": csrf}))
     complete_link(browser, url)
@@ -127,6 +134,7 @@ def test_a_leaked_cookie_ticket_is_useless_in_another_browser(social: Social,
 
 
 def test_a_ticket_is_for_its_provider_only(social: Social, browser: httpx.Client) -> None:
+    """A link ticket issued for one provider links nothing at another."""
     _, csrf = password_session(social, browser)
     url = link_url(ask_to_link(social, browser, headers={"X-CSRF-Token": csrf}))
     elsewhere = browser.get(url.replace("/v1/oauth/fake/", "/v1/oauth/fakelink/"))
@@ -136,11 +144,13 @@ def test_a_ticket_is_for_its_provider_only(social: Social, browser: httpx.Client
 
 @pytest.mark.parametrize("ticket", ["", "x", "A" * 43, "A" * 5000, "%00"])
 def test_garbage_tickets_are_400(social: Social, browser: httpx.Client, ticket: str) -> None:
+    """Empty, made-up, oversized or binary link tickets are a clear 400."""
     answer = browser.get(f"{social.url}/v1/oauth/fake/authorize?link_ticket={ticket}")
     assert answer.status_code == 400
 
 
 def test_cross_site_link_requests_need_the_csrf_token(social: Social, browser: httpx.Client) -> None:
+    """A cookie-authenticated link request without the session's CSRF token is a 403."""
     password_session(social, browser)
     assert ask_to_link(social, browser).status_code == 403
     forged = ask_to_link(social, browser, headers={"X-CSRF-Token": "A" * 43})
@@ -148,6 +158,7 @@ def test_cross_site_link_requests_need_the_csrf_token(social: Social, browser: h
 
 
 def test_link_requests_are_checked(social: Social, browser: httpx.Client) -> None:
+    """Link requests need a signed-in user, a known provider and an allowed redirect_to."""
     assert ask_to_link(social, browser).status_code == 401  # nobody signed in
     _, csrf = password_session(social, browser)
     headers = {"X-CSRF-Token": csrf}
@@ -159,6 +170,7 @@ def test_link_requests_are_checked(social: Social, browser: httpx.Client) -> Non
 
 
 def test_an_identity_of_another_user_is_never_moved(social: Social, browser: httpx.Client) -> None:
+    """A provider account already linked to another user is never moved to the caller's account."""
     with httpx.Client(timeout=30) as owner:
         log_in(social, owner)  # the provider account now belongs to a user of its own
         owner_id = session_user(owner, social.url)["id"]
@@ -173,6 +185,7 @@ def test_an_identity_of_another_user_is_never_moved(social: Social, browser: htt
 
 
 def test_one_account_per_provider(social: Social, browser: httpx.Client) -> None:
+    """An account links one identity per provider; relinking the same one is harmless."""
     _, csrf = password_session(social, browser)
     headers = {"X-CSRF-Token": csrf}
     first = social.op.user
@@ -186,6 +199,7 @@ def test_one_account_per_provider(social: Social, browser: httpx.Client) -> None
 
 
 def test_unlink_and_the_last_way_in_is_kept(social: Social, browser: httpx.Client) -> None:
+    """Unlinking works, but never removes an account's only way to sign in."""
     log_in(social, browser)  # a social-only account: no password
     csrf = csrf_of(social, browser)
     headers = {"X-CSRF-Token": csrf}
@@ -201,6 +215,7 @@ def test_unlink_and_the_last_way_in_is_kept(social: Social, browser: httpx.Clien
 
 def test_unlinked_provider_account_no_longer_signs_in_to_the_account(social: Social,
                                                                      browser: httpx.Client) -> None:
+    """After unlinking, that provider account no longer signs in to the account."""
     user_id, csrf = password_session(social, browser)
     headers = {"X-CSRF-Token": csrf}
     complete_link(browser, link_url(ask_to_link(social, browser, headers=headers)))
@@ -211,6 +226,7 @@ def test_unlinked_provider_account_no_longer_signs_in_to_the_account(social: Soc
 
 
 def test_links_and_unlinks_are_in_the_audit_trail(social: Social, browser: httpx.Client) -> None:
+    """Linking and unlinking an identity are recorded in the user's audit trail."""
     user_id, csrf = password_session(social, browser)
     headers = {"X-CSRF-Token": csrf}
     complete_link(browser, link_url(ask_to_link(social, browser, headers=headers)))
@@ -223,6 +239,7 @@ def test_links_and_unlinks_are_in_the_audit_trail(social: Social, browser: httpx
 @pytest.mark.parametrize(("content_type", "body"), BODIES)
 def test_malformed_link_requests_are_4xx(social: Social, browser: httpx.Client,
                                          content_type: str | None, body: bytes) -> None:
+    """Malformed link request bodies get a 4xx with an error, never a 500."""
     _, csrf = password_session(social, browser)
     headers = {"X-CSRF-Token": csrf, **({"Content-Type": content_type} if content_type else {})}
     answer = browser.post(f"{social.url}/v1/identities/fake", headers=headers, content=body)

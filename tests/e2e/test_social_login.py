@@ -75,6 +75,7 @@ def test_token_mode_gives_a_one_time_code_exchanged_for_tokens(social: Social,
 
 def test_replayed_one_time_code_fails_and_revokes_what_it_gave(social: Social,
                                                                browser: httpx.Client) -> None:
+    """A leaked one-time code used twice fails, and the tokens the first exchange gave stop working."""
     query = back_at_app(log_in(social, browser, mode="token"))
     exchange = {"grant_type": "authorization_code", "code": query["code"]}
     tokens = browser.post(f"{social.url}/v1/token", data=exchange).json()
@@ -92,6 +93,7 @@ def test_replayed_one_time_code_fails_and_revokes_what_it_gave(social: Social,
 
 def test_concurrent_exchanges_of_one_code_give_one_pair_at_most(social: Social,
                                                                 browser: httpx.Client) -> None:
+    """Racing exchanges of one code yield at most one token pair; the others get a 400."""
     import concurrent.futures
     query = back_at_app(log_in(social, browser, mode="token"))
 
@@ -118,6 +120,7 @@ def test_token_mode_with_the_apps_own_pkce(social: Social, browser: httpx.Client
 
 
 def test_garbage_codes_are_invalid_grant(social: Social, browser: httpx.Client) -> None:
+    """Made-up, oversized or empty codes are a clear 400, never a 500."""
     for code in ("x", "A" * 43, "é" * 300, ""):
         response = browser.post(f"{social.url}/v1/token", data={
             "grant_type": "authorization_code", "code": code})
@@ -126,6 +129,7 @@ def test_garbage_codes_are_invalid_grant(social: Social, browser: httpx.Client) 
 
 
 def test_github_preset_uses_the_primary_verified_email(social: Social, browser: httpx.Client) -> None:
+    """GitHub sign-in uses the account's primary verified email and its display name."""
     social.github.user = new_github_user()
     response = log_in(social, browser, "github")
     assert response.headers["location"] == APP
@@ -135,12 +139,15 @@ def test_github_preset_uses_the_primary_verified_email(social: Social, browser: 
 
 
 def test_github_unverified_primary_email_is_refused(social: Social, browser: httpx.Client) -> None:
+    """A GitHub account whose primary email is unverified cannot sign in (no account by an unproven address).
+    """
     social.github.user = new_github_user()
     social.github.user["emails"][0]["verified"] = False
     assert_refused(social, browser, log_in(social, browser, "github"), "access_denied", "email")
 
 
 def test_discovery_names_the_providers_and_the_grant(social: Social, browser: httpx.Client) -> None:
+    """Apps find the configured providers and the authorization_code grant in discovery."""
     doc = browser.get(f"{social.url}/.well-known/openid-configuration").json()
     assert doc["authd_oauth_providers"] == ["down", "fake", "fakelink", "github"]
     assert "authorization_code" in doc["grant_types_supported"]
@@ -195,11 +202,13 @@ def test_a_reassigned_email_at_the_same_provider_does_not_join(social: Social,
 
 
 def test_unverified_email_is_refused(social: Social, browser: httpx.Client) -> None:
+    """A provider login with an unverified email creates no account."""
     social.op.user = new_user(email_verified=False)
     assert_refused(social, browser, log_in(social, browser), "access_denied", "email")
 
 
 def test_string_true_is_not_a_verified_email(social: Social, browser: httpx.Client) -> None:
+    """email_verified must be the JSON true: the string "true" does not prove an address."""
     social.op.user = new_user(email_verified="true")
     assert_refused(social, browser, log_in(social, browser), "access_denied", "email")
 
@@ -208,6 +217,7 @@ def test_string_true_is_not_a_verified_email(social: Social, browser: httpx.Clie
 
 
 def test_missing_state_is_refused(social: Social, browser: httpx.Client) -> None:
+    """A callback without state is a 400 and signs no one in."""
     callback = through_fake(browser, start(browser, social.url, "fake"))
     query = callback_query(callback)
     response = browser.get(f"{social.url}/v1/oauth/fake/callback",
@@ -217,6 +227,7 @@ def test_missing_state_is_refused(social: Social, browser: httpx.Client) -> None
 
 
 def test_wrong_state_is_refused(social: Social, browser: httpx.Client) -> None:
+    """A callback with a state authd never issued is a 400 and signs no one in."""
     callback = through_fake(browser, start(browser, social.url, "fake"))
     query = callback_query(callback)
     response = browser.get(f"{social.url}/v1/oauth/fake/callback",
@@ -226,6 +237,7 @@ def test_wrong_state_is_refused(social: Social, browser: httpx.Client) -> None:
 
 
 def test_replayed_callback_is_refused(social: Social, browser: httpx.Client) -> None:
+    """A callback URL works once: replaying it (even without cookies) signs no one in."""
     callback = through_fake(browser, start(browser, social.url, "fake"))
     assert finish(browser, callback).headers["location"] == APP
     browser.cookies.clear()
@@ -244,6 +256,7 @@ def test_state_from_another_browser_is_refused(social: Social, browser: httpx.Cl
 
 
 def test_state_of_another_provider_is_refused(social: Social, browser: httpx.Client) -> None:
+    """A state issued for one provider's login is refused at another provider's callback."""
     callback = through_fake(browser, start(browser, social.url, "fake"))
     response = finish(browser, callback.replace("/v1/oauth/fake/", "/v1/oauth/fakelink/"))
     assert response.status_code == 400
@@ -251,12 +264,14 @@ def test_state_of_another_provider_is_refused(social: Social, browser: httpx.Cli
 
 
 def test_mix_up_iss_of_another_provider_is_refused(social: Social, browser: httpx.Client) -> None:
+    """Mix-up defence (RFC 9207): a callback whose iss names another provider goes back to the app refused."""
     social.op.iss_param = "https://accounts.google.com"
     assert_refused(social, browser, log_in(social, browser), "invalid_request", "another provider")
 
 
 def test_missing_iss_is_refused_when_the_provider_promises_it(social: Social,
                                                              browser: httpx.Client) -> None:
+    """A provider that promises the iss parameter must send it; a callback without it is refused."""
     callback = through_fake(browser, start(browser, social.url, "fake"))
     query = callback_query(callback)
     del query["iss"]
@@ -265,6 +280,7 @@ def test_missing_iss_is_refused_when_the_provider_promises_it(social: Social,
 
 
 def test_provider_error_goes_back_to_the_app(social: Social, browser: httpx.Client) -> None:
+    """When the user declines at the provider, the app gets error=access_denied, not an authd error page."""
     callback = through_fake(browser, start(browser, social.url, "fake"))
     query = callback_query(callback)
     response = browser.get(f"{social.url}/v1/oauth/fake/callback", params={
@@ -284,12 +300,14 @@ def test_code_injection_is_stopped_by_pkce(social: Social, browser: httpx.Client
 
 
 def test_provider_down_is_a_redirect_not_a_5xx(social: Social, browser: httpx.Client) -> None:
+    """An unreachable provider sends the user back to the app with temporarily_unavailable, never a 5xx."""
     response = browser.get(f"{social.url}/v1/oauth/down/authorize", params={"redirect_to": APP})
     query = back_at_app(response)
     assert query["error"] == "temporarily_unavailable"
 
 
 def test_unknown_provider_is_404(social: Social, browser: httpx.Client) -> None:
+    """A provider that is not configured is a 404."""
     response = browser.get(f"{social.url}/v1/oauth/nope/authorize", params={"redirect_to": APP})
     assert response.status_code == 404
 
@@ -299,11 +317,13 @@ def test_unknown_provider_is_404(social: Social, browser: httpx.Client) -> None:
                                    {"client_id": "not-registered"}])
 def test_bad_authorize_parameters_are_400(social: Social, browser: httpx.Client,
                                           query: dict[str, str]) -> None:
+    """Malformed authorize parameters (mode, PKCE, unknown client) are a clear 400."""
     response = browser.get(f"{social.url}/v1/oauth/fake/authorize", params={"redirect_to": APP, **query})
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
 def test_repeated_parameters_and_garbage_callbacks_are_400(social: Social, browser: httpx.Client) -> None:
+    """Repeated parameters and garbage callback queries are 400s, never 500s."""
     assert browser.get(f"{social.url}/v1/oauth/fake/authorize?redirect_to={APP}&redirect_to={APP}"
                        ).status_code == 400
     for query in ("state=%00", "state=" + "a" * 5000, "code=x", "%ff=1", ""):
@@ -402,11 +422,13 @@ ID_TOKEN_ATTACKS: dict[str, fake_oidc.Tamper] = {
 
 @pytest.mark.parametrize("attack", list(ID_TOKEN_ATTACKS))
 def test_id_token_attacks_are_refused(social: Social, browser: httpx.Client, attack: str) -> None:
+    """Each forged or misdirected ID token is refused with invalid_grant and signs no one in."""
     social.op.tamper_id_token = ID_TOKEN_ATTACKS[attack]
     assert_refused(social, browser, log_in(social, browser), "invalid_grant", "ID token")
 
 
 def test_unknown_kid_refetches_the_jwks_once_not_per_attempt(social: Social, browser: httpx.Client) -> None:
+    """Tokens naming unknown kids cost at most one JWKS fetch, not one per login attempt."""
     social.op.tamper_id_token = _unknown_kid
     before = social.op.jwks_requests
     for _ in range(3):
@@ -415,17 +437,20 @@ def test_unknown_kid_refetches_the_jwks_once_not_per_attempt(social: Social, bro
 
 
 def test_userinfo_for_another_subject_is_refused(social: Social, browser: httpx.Client) -> None:
+    """A userinfo answer for another subject than the ID token's is refused."""
     social.op.userinfo_sub = "someone-else"
     assert_refused(social, browser, log_in(social, browser), "invalid_grant", "another subject")
 
 
 def test_no_secret_reaches_the_log(social: Social, browser: httpx.Client) -> None:
+    """The providers' client secrets never appear in authd's log."""
     back_at_app(log_in(social, browser, mode="token"))
     log = Path(social.authd.log_path).read_text()
     assert fake_oidc.CLIENT_SECRET not in log and fake_github.CLIENT_SECRET not in log
 
 
 def test_social_logins_and_refusals_are_in_the_audit_trail(social: Social, browser: httpx.Client) -> None:
+    """Successful and refused social logins are recorded in the audit trail with provider and error."""
     import json
     log_in(social, browser, "github")
     user_id = session_user(browser, social.url)["id"]

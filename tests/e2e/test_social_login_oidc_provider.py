@@ -55,6 +55,7 @@ def _client(client_id: str, callback: str, method: str, alg: str) -> dict[str, o
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    """authd (SQLite and PostgreSQL) configured against a real OpenID Provider, with two clients."""
     tmp = tmp_path_factory.mktemp(f"op-{request.param}")
     port = free_port()
     base = f"http://127.0.0.1:{port}/v1/oauth"
@@ -81,6 +82,7 @@ def setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture
 def browser() -> Iterator[httpx.Client]:
+    """A fresh browser: its own cookie jar, no session."""
     with httpx.Client(timeout=30) as client:
         yield client
 
@@ -120,6 +122,7 @@ def test_token_mode_end_to_end(setup: Setup, browser: httpx.Client) -> None:
 
 
 def test_same_person_twice_is_the_same_user(setup: Setup, browser: httpx.Client) -> None:
+    """The same provider account signing in from two browsers is one authd user."""
     finish(browser, through_provider(setup, browser, "op", "alice"))
     first = session_user(browser, setup.authd.url)["id"]
     with httpx.Client(timeout=30) as laptop:
@@ -128,6 +131,7 @@ def test_same_person_twice_is_the_same_user(setup: Setup, browser: httpx.Client)
 
 
 def test_replayed_callback_is_refused(setup: Setup, browser: httpx.Client) -> None:
+    """A callback URL from a real provider works once; its replay signs no one in."""
     callback = through_provider(setup, browser, "op", "alice")
     assert finish(browser, callback).status_code == 302
     browser.cookies.delete("authd_session")

@@ -17,6 +17,7 @@ IDLE, ABSOLUTE = 1800, 7 * 86400
 
 @pytest.fixture
 def clock() -> FixedClock:
+    """The app's clock, starting now, moved by the tests instead of waiting."""
     import time
 
     return FixedClock(time.time())
@@ -24,6 +25,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def client(tmp_path, clock: FixedClock) -> Iterator[TestClient]:
+    """An app with short session timeouts and a signed-in cookie session."""
     settings = Settings(data_dir=tmp_path, session_idle_timeout=IDLE,
                         session_absolute_lifetime=ABSOLUTE)
     with TestClient(create_app(settings, clock=clock)) as test_client:

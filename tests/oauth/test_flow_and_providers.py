@@ -50,6 +50,8 @@ def _json(status: int, body: Any) -> HttpResponse:
 
 
 def test_discovery_document_gives_the_endpoints() -> None:
+    """A provider's discovery document gives the endpoints, the client auth method and the issuer to accept.
+    """
     meta = metadata_from_discovery(_config(issuer=ISSUER), _discovery())
     assert (meta.token_endpoint, meta.jwks_uri, meta.userinfo_endpoint) == (
         f"{ISSUER}/token", f"{ISSUER}/jwks", f"{ISSUER}/userinfo")
@@ -72,6 +74,7 @@ def test_unusable_discovery_documents_are_refused(changes: dict[str, Any]) -> No
 
 
 def test_client_auth_method_follows_discovery_unless_configured() -> None:
+    """authd authenticates to the provider the way discovery offers, unless the setting says otherwise."""
     post_only = _discovery(token_endpoint_auth_methods_supported=["client_secret_post"])
     assert metadata_from_discovery(_config(issuer=ISSUER), post_only).token_auth_method == \
         "client_secret_post"
@@ -80,6 +83,8 @@ def test_client_auth_method_follows_discovery_unless_configured() -> None:
 
 
 def test_google_preset_accepts_both_spellings_of_its_issuer() -> None:
+    """The Google preset finds Google's discovery, accepts both issuer spellings Google uses, and asks for
+    email."""
     google = _config(preset="google")
     assert discovery_url(google) == "https://accounts.google.com/.well-known/openid-configuration"
     doc = _discovery(issuer="https://accounts.google.com",
@@ -94,6 +99,7 @@ def test_google_preset_accepts_both_spellings_of_its_issuer() -> None:
 
 
 def test_github_preset_needs_no_discovery_and_supports_enterprise_server() -> None:
+    """The GitHub preset works without discovery, for github.com and for GitHub Enterprise Server URLs."""
     github = _config(preset="github")
     assert discovery_url(github) is None and scopes_for(github) == ("read:user", "user:email")
     meta = github_metadata(github)
@@ -114,6 +120,7 @@ def test_github_preset_needs_no_discovery_and_supports_enterprise_server() -> No
     {"preset": "google", "hosted_domain": "Example.com"}, {"preset": "google", "hosted_domain": ""},
 ])
 def test_bad_provider_settings_are_refused(values: dict[str, Any]) -> None:
+    """Unusable provider settings (no issuer, plain http, hd outside Google...) are refused at start-up."""
     with pytest.raises(ValueError):
         _config(**values)
 
@@ -123,6 +130,7 @@ def test_bad_provider_settings_are_refused(values: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def key() -> jose.Key:
+    """The provider's signing key, shared by the module's flows."""
     return jose.generate_key("ES256")
 
 
@@ -148,6 +156,8 @@ def _oidc(key: jose.Key, hosted_domain: str | None = None, **claims: Any) -> tup
 
 
 def test_oidc_flow_exchanges_validates_and_reads_userinfo(key: jose.Key) -> None:
+    """The OIDC flow sends the code with PKCE and client credentials, validates the ID token, reads userinfo.
+    """
     steps, id_token, pending = _oidc(key)
     keys = jose.KeySet([key.public_key()])
     seen, profile = _run(steps, [
@@ -167,6 +177,7 @@ def test_oidc_flow_exchanges_validates_and_reads_userinfo(key: jose.Key) -> None
 
 
 def test_unknown_kid_asks_for_fresh_keys_once(key: jose.Key) -> None:
+    """An ID token from an unknown key asks for fresh keys once, then is refused (no fetch loop)."""
     steps, id_token, _ = _oidc(key)
     stale = jose.KeySet([jose.generate_key("ES256").public_key()])
     seen = [next(steps), steps.send(_json(200, {"access_token": "a", "token_type": "bearer",
@@ -178,6 +189,7 @@ def test_unknown_kid_asks_for_fresh_keys_once(key: jose.Key) -> None:
 
 
 def test_userinfo_of_another_subject_is_refused(key: jose.Key) -> None:
+    """Userinfo for another subject than the ID token's is refused."""
     steps, id_token, _ = _oidc(key)
     with pytest.raises(InvalidIdToken):
         _run(steps, [_json(200, {"access_token": "a", "token_type": "Bearer", "id_token": id_token}),
@@ -196,6 +208,7 @@ def test_userinfo_of_another_subject_is_refused(key: jose.Key) -> None:
     (HttpResponse(200, b"{" * 300_000), ProviderUnavailable),
 ])
 def test_bad_token_responses(key: jose.Key, response: HttpResponse, error: type[Exception]) -> None:
+    """Each bad token-endpoint answer becomes the right refusal (provider refused, unavailable, bad token)."""
     steps, _, _ = _oidc(key)
     next(steps)
     with pytest.raises(error):
@@ -221,6 +234,7 @@ def test_hosted_domain_is_checked_on_the_signed_id_token(key: jose.Key, hd: Any,
 
 
 def test_hosted_domain_is_sent_as_googles_hint() -> None:
+    """A Workspace domain restriction is sent to Google as the hd hint and kept in the metadata."""
     pending = new_pending("google", "https://app.example/cb", "session", NOW)
     url = authorize_url("https://accounts.google.com/o/oauth2/v2/auth", client_id="c",
                         redirect_uri=CLIENT.redirect_uri, scopes=("openid",), pending=pending,
@@ -232,6 +246,7 @@ def test_hosted_domain_is_sent_as_googles_hint() -> None:
 
 
 def test_email_verified_must_be_a_real_true(key: jose.Key) -> None:
+    """Only the JSON true marks an email verified; the string "true" does not."""
     assert flow.oidc_profile("p", {"sub": "s", "email": "a@b.c", "email_verified": "true"}
                              ).email_verified is False
 
@@ -246,6 +261,7 @@ def _github() -> flow.Flow:
 
 
 def test_github_flow_reads_user_and_primary_email() -> None:
+    """The GitHub flow exchanges the code with the client secret and reads the user and primary email."""
     seen, profile = _run(_github(), [
         _json(200, {"access_token": "gho_x", "token_type": "bearer", "scope": "read:user"}),
         _json(200, {"id": 583231, "login": "octocat", "name": None}),
@@ -265,17 +281,20 @@ def test_github_flow_reads_user_and_primary_email() -> None:
     ({"id": 1, "login": "a"}, {"message": "nope"}, (None, False)),
 ])
 def test_github_email_rules(user: dict[str, Any], emails: Any, expected: tuple[Any, bool]) -> None:
+    """A GitHub profile carries an email only as GitHub verified it; odd answers mean no email."""
     profile = flow.github_profile("github", user, emails)
     assert (profile.email, profile.email_verified) == expected
 
 
 @pytest.mark.parametrize("user", [{"login": "a"}, {"id": "1"}, {"id": True}])
 def test_github_user_without_a_numeric_id_is_refused(user: dict[str, Any]) -> None:
+    """A GitHub user without a numeric id is unusable: no identity is built from it."""
     with pytest.raises(ProviderUnavailable):
         flow.github_profile("github", user, [])
 
 
 def test_github_revoked_token_is_a_refusal() -> None:
+    """A GitHub token rejected at /user is a refused login, not an authd error."""
     steps = _github()
     next(steps)
     steps.send(_json(200, {"access_token": "gho_x", "token_type": "bearer"}))

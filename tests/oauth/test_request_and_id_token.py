@@ -95,6 +95,7 @@ def test_provider_error_goes_back_to_the_app() -> None:
 
 @pytest.fixture(scope="module")
 def provider_key() -> jose.Key:
+    """The provider's RS256 signing key, shared by the module's ID tokens."""
     return jose.generate_key("RS256")
 
 

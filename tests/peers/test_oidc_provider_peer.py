@@ -29,6 +29,7 @@ ACCOUNTS: dict[str, dict[str, object]] = {
 
 @pytest.fixture(scope="module")
 def op() -> Iterator[OpenIDProvider]:
+    """The real OpenID Provider (node oidc-provider) the social-login tests run against."""
     with OpenIDProvider(clients=CLIENTS, accounts=ACCOUNTS) as provider:
         yield provider
 
@@ -65,6 +66,8 @@ def _authorize(op: OpenIDProvider, client: httpx.Client, metadata: dict[str, Any
 
 
 def test_discovery(op: OpenIDProvider) -> None:
+    """The test provider publishes what authd relies on: PKCE S256, the iss parameter, RS256 and ES256 keys.
+    """
     metadata = op.discovery()
     assert metadata["issuer"] == op.issuer
     assert metadata["code_challenge_methods_supported"] == ["S256"]
@@ -78,6 +81,7 @@ def test_discovery(op: OpenIDProvider) -> None:
 
 @pytest.mark.parametrize(("client_id", "alg"), [("rp-basic", "RS256"), ("rp-post", "ES256")])
 def test_code_flow_with_pkce(op: OpenIDProvider, client_id: str, alg: str) -> None:
+    """The test provider runs a standard code flow with PKCE for both client auth methods and algorithms."""
     metadata = op.discovery()
     secret = next(str(c["client_secret"]) for c in CLIENTS if c["client_id"] == client_id)
     # A browser that also holds a cookie of another server on 127.0.0.1 (cookies ignore ports).
@@ -119,6 +123,7 @@ def test_code_flow_with_pkce(op: OpenIDProvider, client_id: str, alg: str) -> No
 
 
 def test_unknown_login_and_missing_pkce(op: OpenIDProvider) -> None:
+    """The test provider switches accounts and refuses requests without PKCE, as real providers do."""
     metadata = op.discovery()
     with httpx.Client(timeout=10) as browser:
         _authorize(op, browser, metadata, "rp-basic", "alice")

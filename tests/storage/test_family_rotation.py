@@ -23,6 +23,7 @@ WHO = ClientInfo(ip="203.0.113.9", user_agent="test")
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
+    """A real SQL store (SQLite and PostgreSQL) for the rotation statements."""
     url = f"sqlite:///{tmp_path}/rotate.db"
     if request.param == "postgres":
         url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
@@ -117,6 +118,7 @@ async def test_write_one_commits_before_it_returns_its_row(store: SqlStore) -> N
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
+    """The real services over SQLite and PostgreSQL, with a clock the test moves."""
     database_url = request.getfixturevalue("fresh_pg_url") if request.param == "postgres" else None
     svc = await build_services(Settings(data_dir=tmp_path, database_url=database_url),
                                FixedClock(NOW))
@@ -165,6 +167,7 @@ async def test_a_refused_scope_does_not_use_the_token_up(services: Services) -> 
 
 
 async def test_a_replayed_token_with_a_bad_scope_is_still_theft(services: Services) -> None:
+    """A replayed refresh token is theft even when the replay asks for a scope it may not have."""
     svc = services
     _, token = await _login(svc)
     client_id = svc.settings.default_client_id

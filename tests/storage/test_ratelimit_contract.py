@@ -14,6 +14,7 @@ from authd.storage.redis.ratelimit import FallbackRateLimitStore, RedisRateLimit
 
 @pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[RateLimitStore]:
+    """Each rate-limit store (in memory and Redis): they must keep one contract."""
     if request.param == "memory":
         yield MemoryRateLimitStore()
         return

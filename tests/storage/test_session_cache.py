@@ -44,6 +44,7 @@ class Pair:
 
 @pytest.fixture
 async def pair(tmp_path: Path, redis_url: str, redis_prefix: str) -> AsyncIterator[Pair]:
+    """Two authd instances sharing one Redis, each with its session cache, on one moved clock."""
     clock = FixedClock(float(int(time.time())))  # whole seconds, as the Redis record keeps them
     settings = Settings(data_dir=tmp_path, redis_url=redis_url, redis_key_prefix=redis_prefix,
                         revocation_poll_interval=10, session_idle_timeout=IDLE,

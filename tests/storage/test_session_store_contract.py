@@ -47,6 +47,7 @@ async def _sql_store(url: str) -> tuple[CookieSessionStore, list[str], object]:
 @pytest.fixture(params=["sqlite", "postgres", "redis"])
 async def store(request: pytest.FixtureRequest,
                 tmp_path) -> AsyncIterator[tuple[CookieSessionStore, list[str]]]:
+    """Each cookie-session store (SQLite, PostgreSQL, Redis): they must keep one contract."""
     if request.param == "redis":
         url = request.getfixturevalue("redis_url")
         redis = create_redis(url)

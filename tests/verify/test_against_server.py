@@ -22,6 +22,7 @@ POLL = 0.5
 
 @pytest.fixture(scope="module")
 def authd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthdServer]:
+    """A real authd process (SQLite) whose tokens and revocation feed the verifiers follow."""
     server, _ = start_server(tmp_path_factory.mktemp("verify-authd"), "sqlite")
     yield server
     server.stop()

@@ -19,11 +19,13 @@ AUDIENCE = "my-api"
 
 @pytest.fixture(scope="module")
 def issuer() -> LocalIssuer:
+    """A local issuer: tokens for the protected app without an authd server."""
     return LocalIssuer()
 
 
 @pytest.fixture
 def dependency_app(issuer: LocalIssuer) -> Iterator[TestClient]:
+    """A Starlette app whose routes use require_token and require_scope."""
     verifier = issuer.verifier(audience=AUDIENCE)
     who = require_token(verifier)
     writer = require_scope("orders:write", verifier=verifier)
