@@ -31,6 +31,7 @@ from joserfc import jwt as rfc_jwt
 from joserfc.jwk import import_key
 
 from authd import jose
+from authd.jose._b64 import b64url_decode
 
 warnings.filterwarnings("ignore")
 NOW = time.time()
@@ -65,7 +66,7 @@ def per_op(fn: Callable[[], Any], budget: float = 0.4, repeats: int = 5) -> floa
 def raw_verify(key: jose.Key, token: str) -> Callable[[], None]:
     head, body, sig_b64 = token.split(".")
     signing_input = f"{head}.{body}".encode()
-    sig = jose.jws.b64url_decode(sig_b64.encode())
+    sig = b64url_decode(sig_b64.encode())
     if key.alg == "ES256":
         public = key.public_key()._public  # type: ignore[attr-defined]
         algo = ec.ECDSA(hashes.SHA256())
@@ -116,7 +117,7 @@ def measure(alg: str) -> dict[str, Any]:
     keys = jose.KeySet([key if alg == "HS256" else key.public_key()])
     token = jose.encode_jwt(CLAIMS, key, typ="at+jwt")
     verify_jwk = key.private_jwk() if alg == "HS256" else key.public_jwk()
-    py_public = (jose.jws.b64url_decode(key.private_jwk()["k"].encode()) if alg == "HS256"
+    py_public = (b64url_decode(key.private_jwk()["k"].encode()) if alg == "HS256"
                  else pyjwt.PyJWK(verify_jwk).key)
     py_private = (py_public if alg == "HS256" else pyjwt.PyJWK(key.private_jwk()).key)
     rfc_public, rfc_private = import_key(verify_jwk), import_key(key.private_jwk())

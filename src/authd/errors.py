@@ -1,9 +1,10 @@
 """The server's one exception tree; each class carries its protocol answer.
 
 Core code raises these; the HTTP layer maps them to responses in exactly one
-place (``authd.http.errors``). Token-codec failures have their own tree in
-``authd.jose.errors`` and are turned into :class:`InvalidToken` at the edge of
-the core.
+place (``authd.http.errors``). Token-codec failures have their own tree under
+``authd.jose.JoseError`` (its ``InvalidToken`` is the codec's and the verifier
+library's) and are turned into :class:`Unauthenticated` at the edge of the core;
+no class here shares a name with a codec error.
 
     AuthdError                      500 server_error (never raised for client input)
     ├── InvalidRequest              400 invalid_request
@@ -14,7 +15,7 @@ the core.
     ├── InvalidTarget               400 invalid_target
     ├── InvalidClient               401 invalid_client
     ├── InvalidCredentials          401 invalid_credentials
-    ├── InvalidToken                401 invalid_token (+ WWW-Authenticate)
+    ├── Unauthenticated             401 invalid_token (+ WWW-Authenticate)
     ├── InsufficientScope           403 insufficient_scope
     ├── AccessDenied                403 access_denied
     │   └── CsrfFailed              403 csrf_failed
@@ -82,7 +83,9 @@ class InvalidCredentials(AuthdError):
     default_description = "wrong email or password"
 
 
-class InvalidToken(AuthdError):
+class Unauthenticated(AuthdError):
+    """No valid credential: no or a bad Bearer token, no live session (a 401 with a challenge)."""
+
     status, code, default_description = 401, "invalid_token", "the token is invalid"
 
 

@@ -142,3 +142,18 @@ def test_every_codec_error_has_one_root() -> None:
     assert issubclass(jose.InvalidToken, jose.JoseError) and issubclass(jose.InvalidKey, jose.JoseError)
     assert not issubclass(jose.InvalidKey, jose.InvalidToken)
     assert not issubclass(jose.InvalidToken, jose.InvalidKey)
+
+
+def test_no_server_error_shares_a_name_with_a_codec_error() -> None:
+    """`InvalidToken` means one thing: the codec's (and authd.verify's) token failure.
+
+    The server's 401 is `Unauthenticated`; a reader never has to ask which InvalidToken is meant.
+    """
+    from authd import errors
+    from authd.oauth import errors as social_errors
+
+    codec = {name for name in PUBLIC_NAMES if name[0].isupper()}
+    server = {name for module in (errors, social_errors) for name, value in vars(module).items()
+              if isinstance(value, type) and issubclass(value, errors.AuthdError)}
+    assert codec & server == set()
+    assert errors.Unauthenticated().status == 401 and errors.Unauthenticated.code == "invalid_token"

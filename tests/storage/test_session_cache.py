@@ -24,7 +24,7 @@ from authd.core.ids import digest
 from authd.core.models import ClientInfo, User
 from authd.core.session_cache import CACHE_TTL
 from authd.core.sessions import StartedSession
-from authd.errors import InvalidToken
+from authd.errors import Unauthenticated
 from authd.storage.redis.sessions import RedisCookieSessions
 from authd.wiring import Services, build_services
 
@@ -85,7 +85,7 @@ async def _login(svc: Services) -> tuple[User, StartedSession]:
 async def _accepted(svc: Services, cookie: str) -> bool:
     try:
         await svc.cookie_sessions.authenticate(cookie)
-    except InvalidToken:
+    except Unauthenticated:
         return False
     return True
 

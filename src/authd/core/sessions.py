@@ -24,7 +24,7 @@ from authd.core.ids import b64url, digest, new_secret
 from authd.core.models import ClientInfo, CookieSession, User
 from authd.core.ports import CookieSessionStore, UserStore
 from authd.core.session_cache import SessionCache
-from authd.errors import CsrfFailed, InvalidToken
+from authd.errors import CsrfFailed, Unauthenticated
 
 TOUCH_INTERVAL = 60.0
 MAX_COOKIE_LENGTH = 128
@@ -74,9 +74,9 @@ class CookieSessionService:
         return StartedSession(cookie_value, session)
 
     async def authenticate(self, cookie_value: str) -> tuple[CookieSession, User]:
-        """The live session and its user; InvalidToken for unknown, expired or garbage cookies."""
+        """The live session and its user; Unauthenticated for unknown, expired or garbage cookies."""
         if not cookie_value or len(cookie_value) > MAX_COOKIE_LENGTH:
-            raise InvalidToken("no valid session")
+            raise Unauthenticated("no valid session")
         token_hash = digest(cookie_value)
         now = self._clock.now()
         cached = (self._cache.get(session_id_for(token_hash), token_hash, now)
@@ -86,7 +86,7 @@ class CookieSessionService:
         else:
             session, user = await self._load(token_hash, now)
         if now >= session.idle_expires_at or now >= session.absolute_expires_at:
-            raise InvalidToken("no valid session")
+            raise Unauthenticated("no valid session")
         if now - session.last_used_at >= TOUCH_INTERVAL:
             idle = min(now + self._idle, session.absolute_expires_at)
             await self._store.touch_session(session.id, now, idle)
@@ -96,10 +96,10 @@ class CookieSessionService:
         generation = self._cache.generation if self._cache is not None else 0
         session = await self._store.get_session_by_hash(token_hash)
         if session is None or now >= session.idle_expires_at or now >= session.absolute_expires_at:
-            raise InvalidToken("no valid session")
+            raise Unauthenticated("no valid session")
         user = await self._users.get_user(session.user_id)
         if user is None or user.disabled:
-            raise InvalidToken("no valid session")
+            raise Unauthenticated("no valid session")
         if self._cache is not None:
             self._cache.put(session, user, now, generation)  # ``now``: taken before the reads
         return session, user

@@ -23,7 +23,7 @@ from authd.core.models import AuditEvent, ClientInfo, RefreshFamily, Revocation,
 from authd.core.ports import FamilyStore, UserStore
 from authd.core.refresh import Outcome
 from authd.core.revocation import Revocations
-from authd.errors import InvalidGrant, InvalidScope, InvalidTarget, InvalidToken
+from authd.errors import InvalidGrant, InvalidScope, InvalidTarget, Unauthenticated
 
 ACCESS_TOKEN_TYP = "at+jwt"
 _REQUIRED_CLAIMS = ("exp", "iat", "iss", "sub", "jti")
@@ -182,10 +182,10 @@ class TokenService:
     # -- Bearer tokens at authd's own endpoints ------------------------------
 
     def authenticate(self, token: str) -> dict[str, Any]:
-        """The claims of a valid, unrevoked access token; InvalidToken otherwise (hot path)."""
+        """The claims of a valid, unrevoked access token; Unauthenticated otherwise (hot path)."""
         claims = self._decode(token, self._clock.now())
         if self._revocations.is_revoked(claims.get("jti"), claims.get("sid")):
-            raise InvalidToken("the token was revoked")
+            raise Unauthenticated("the token was revoked")
         return claims
 
     def _decode(self, token: str, now: float) -> dict[str, Any]:
@@ -196,7 +196,7 @@ class TokenService:
                 required=_REQUIRED_CLAIMS,
             )
         except jose.InvalidToken as exc:
-            raise InvalidToken(_describe(exc)) from None
+            raise Unauthenticated(_describe(exc)) from None
 
     # -- revocation and introspection ----------------------------------------
 
@@ -264,7 +264,7 @@ class TokenService:
         try:
             claims = self.authenticate(token)
             return {"active": True, "token_type": "access_token", **claims}
-        except InvalidToken:
+        except Unauthenticated:
             pass
         presented = refresh.parse(self._refresh_key, token)
         family = await self._families.get_family(presented.family_id) if presented else None

@@ -38,7 +38,7 @@ def services(request: Request) -> Services:
 
 
 async def authenticate(request: Request) -> Principal:
-    """The caller; InvalidToken (401 with WWW-Authenticate) when there is none.
+    """The caller; Unauthenticated (401 with WWW-Authenticate) when there is none.
 
     An Authorization header wins over a cookie: a request that names a token
     is judged by that token alone.

@@ -17,11 +17,11 @@ from authd.errors import (
     AuthdError,
     InsufficientScope,
     InvalidClient,
-    InvalidToken,
     MethodNotAllowed,
     NotFound,
     RateLimited,
     ServiceUnavailable,
+    Unauthenticated,
 )
 from authd.http.responses import json_response
 from authd.storage.errors import is_unavailable
@@ -31,7 +31,7 @@ log = logging.getLogger("authd.http")
 
 def error_response(exc: AuthdError) -> Response:
     headers: dict[str, str] = {"Cache-Control": "no-store"}
-    if isinstance(exc, InvalidToken):
+    if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = _bearer_challenge("invalid_token", exc.description)
     elif isinstance(exc, InsufficientScope):
         headers["WWW-Authenticate"] = _bearer_challenge("insufficient_scope", exc.description)

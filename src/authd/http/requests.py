@@ -18,8 +18,8 @@ from authd.core.models import ClientInfo
 from authd.errors import (
     InvalidClient,
     InvalidRequest,
-    InvalidToken,
     PayloadTooLarge,
+    Unauthenticated,
     UnsupportedMediaType,
 )
 from authd.http.client_ip import client_address, trusted_networks
@@ -137,14 +137,14 @@ def client_info(request: Request) -> ClientInfo:
 
 
 def bearer_token(request: Request) -> str:
-    """The Bearer token from the Authorization header; InvalidToken if there is none."""
+    """The Bearer token from the Authorization header; Unauthenticated if there is none."""
     header = request.headers.get("authorization")
     if not header:
-        raise InvalidToken("authentication required")
+        raise Unauthenticated("authentication required")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise InvalidToken("use the Bearer scheme")
+        raise Unauthenticated("use the Bearer scheme")
     return token
 
 

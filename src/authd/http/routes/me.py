@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authd.errors import InvalidToken
+from authd.errors import Unauthenticated
 from authd.http.auth import authenticate, services
 from authd.http.requests import client_info
 from authd.http.responses import NO_STORE, json_response
@@ -15,7 +15,7 @@ async def userinfo(request: Request) -> Response:
     principal = await authenticate(request)
     user = principal.user or await services(request).store.users.get_user(principal.user_id)
     if user is None or user.disabled:
-        raise InvalidToken("the account is gone or disabled")
+        raise Unauthenticated("the account is gone or disabled")
     return json_response({"sub": user.id, "email": user.email,
                           "email_verified": user.email_verified, "name": user.name},
                          headers=NO_STORE)

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authd.core.social import check_app_challenge
-from authd.errors import InvalidRequest, InvalidToken, NotFound
+from authd.errors import InvalidRequest, NotFound, Unauthenticated
 from authd.http.auth import services
 from authd.http.cookies import (
     binding_cookie_name,
@@ -77,7 +77,7 @@ async def _session_id(svc: Services, request: Request) -> str | None:
     try:
         session, _ = await svc.cookie_sessions.authenticate(
             request.cookies.get(cookie_name(svc.settings), ""))
-    except InvalidToken:
+    except Unauthenticated:
         return None
     return session.id
 

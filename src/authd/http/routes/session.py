@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authd.core.models import CookieSession, User
-from authd.errors import InvalidToken
+from authd.errors import Unauthenticated
 from authd.http.auth import authenticate, authenticate_cookie, check_origin, services
 from authd.http.cookies import clear_session_cookie, cookie_name, set_session_cookie
 from authd.http.requests import client_info, read_json
@@ -44,7 +44,7 @@ async def current(request: Request) -> Response:
     svc = services(request)
     cookie = request.cookies.get(cookie_name(svc.settings))
     if cookie is None:
-        raise InvalidToken("no session")
+        raise Unauthenticated("no session")
     session, user = await svc.cookie_sessions.authenticate(cookie)
     return json_response({"session": _session_json(session), "user": _user_json(user),
                           "csrf_token": svc.cookie_sessions.csrf_token(session)},
@@ -55,7 +55,7 @@ async def logout(request: Request) -> Response:
     svc = services(request)
     cookie = request.cookies.get(cookie_name(svc.settings))
     if cookie is None:
-        raise InvalidToken("no session")
+        raise Unauthenticated("no session")
     principal = await authenticate_cookie(request, cookie)
     assert principal.cookie_session is not None
     await svc.cookie_sessions.end(principal.cookie_session, client_info(request))
