@@ -258,3 +258,23 @@ def test_local_issuer_and_its_verifier_read_one_injected_clock() -> None:
         clock.advance(61)
         with pytest.raises(verify.ExpiredToken):
             v.verify(token)
+
+
+def test_finding_the_feed_backs_off_to_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
+    """While discovery fails, retries slow down (1 s, 2 s, 4 s ... 60 s) and each one is logged."""
+    from authd.verify._fetch import FetchError
+    from authd.verify._revocations import RevocationFollower
+
+    def unreachable() -> str:
+        raise FetchError("discovery answered 503")
+
+    follower = RevocationFollower(None, poll_interval=0.2, locate=unreachable)
+    waits = []
+    with caplog.at_level(logging.WARNING, logger="authd.verify"):
+        for _ in range(8):
+            assert not follower._found()
+            waits.append(follower._next_wait())
+    follower.close()
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert len([r for r in caplog.records if "revocation feed" in r.getMessage()]) == 8
+    assert follower.stats()["url"] is None and follower.stats()["failures"] == 8

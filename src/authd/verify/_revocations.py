@@ -28,6 +28,7 @@ from authd.jose import Denylist
 from authd.verify._fetch import FetchError, get_json
 
 log = logging.getLogger("authd.verify")
+MIN_LOCATE_BACKOFF = 1.0
 MAX_LOCATE_BACKOFF = 60.0
 
 
@@ -43,7 +44,7 @@ class RevocationFollower:
             raise ValueError("a revocation follower needs the feed's URL or a way to find it")
         self.url = url
         self._locate = locate
-        self._locate_backoff = poll_interval
+        self._locate_failures = 0
         self.poll_interval = poll_interval
         self._clock = clock or SystemClock()
         self._client = client or httpx.Client()
@@ -78,7 +79,13 @@ class RevocationFollower:
                 self.poll_once()
 
     def _next_wait(self) -> float:
-        return self.poll_interval if self.url is not None else self._locate_backoff
+        return self.poll_interval if self.url is not None else self._locate_backoff()
+
+    def _locate_backoff(self) -> float:
+        """Seconds until the next try at finding the feed: doubling from the poll interval to a minute."""
+        base = max(self.poll_interval, MIN_LOCATE_BACKOFF)
+        doublings = max(self._locate_failures - 1, 0)
+        return float(min(base * 2.0 ** doublings, MAX_LOCATE_BACKOFF))
 
     def _found(self) -> bool:
         """Whether the feed's URL is known, asking ``locate`` if not (warns and backs off)."""
@@ -89,11 +96,11 @@ class RevocationFollower:
             self.url = self._locate()
         except (FetchError, FeedNotFound) as exc:
             self.failures += 1
+            self._locate_failures += 1
             if self.stale_since is None:
                 self.stale_since = self._clock.now()
             log.warning("cannot find the revocation feed through discovery (%s); revoked tokens are "
-                        "accepted until it is found; retrying in %.1f s", exc, self._locate_backoff)
-            self._locate_backoff = min(self._locate_backoff * 2, MAX_LOCATE_BACKOFF)
+                        "accepted until it is found; retrying in %.1f s", exc, self._locate_backoff())
             return False
         log.info("following the revocation feed at %s", self.url)
         return True
