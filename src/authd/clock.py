@@ -2,7 +2,10 @@
 
 Nothing deep inside authd calls ``time.time()``: expiry, grace windows, idle
 timeouts and key rotation are decided against a clock that is passed in, so
-tests move time exactly instead of sleeping.
+tests move time exactly instead of sleeping. The same convention holds in
+``authd.verify`` (the verifier, its revocation-feed follower and
+``LocalIssuer`` take a ``Clock``), which is why this module imports only the
+standard library.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    """The real wall clock: the default wherever a clock is injected."""
+
     def now(self) -> float:
         return time.time()
 
