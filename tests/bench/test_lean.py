@@ -15,6 +15,7 @@ from tests.serverproc import AuthdServer, free_port
 
 @pytest.fixture(scope="module")
 def authd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthdServer]:
+    """A real authd on SQLite for the lean client to talk to."""
     server, _ = start_server(tmp_path_factory.mktemp("lean-authd"), "sqlite")
     yield server
     server.stop()

@@ -12,11 +12,13 @@ LB = trusted_networks(("127.0.0.1", "10.0.0.0/8", "fd00::/8"))
 
 
 def xff(*values: str, peer: str | None = PROXY, trusted: tuple[str, ...] | None = None) -> str | None:
+    """The client address authd derives from X-Forwarded-For values sent through ``peer``."""
     networks = LB if trusted is None else trusted_networks(trusted)
     return client_address(peer, networks, forwarded_for=values)
 
 
 def fwd(*values: str, peer: str | None = PROXY) -> str | None:
+    """The client address authd derives from RFC 7239 Forwarded values sent through ``peer``."""
     return client_address(peer, LB, forwarded=values)
 
 

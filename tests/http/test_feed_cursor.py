@@ -14,6 +14,7 @@ from tests.serverproc import AuthdServer
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def feed_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[AuthdServer]:
+    """A real authd per backend whose revocation feed is read with odd cursors."""
     server, url = start_server(tmp_path_factory.mktemp(f"feed-{request.param}"), request.param)
     yield server
     server.stop()

@@ -83,6 +83,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def api(fuzzed: AuthdServer) -> OpenApiSchema:
+    """The document the server serves, loaded by schemathesis."""
     return schemathesis.openapi.from_url(fuzzed.url + "/openapi.json")
 
 
@@ -119,6 +120,7 @@ class Caller:
 
 @pytest.fixture(scope="module")
 def caller(fuzzed: AuthdServer) -> Iterator[Caller]:
+    """A signed-up user with a Bearer token, a cookie session and its CSRF token."""
     who = Caller(fuzzed)
     yield who
     who.http.close()

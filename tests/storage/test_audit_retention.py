@@ -20,6 +20,7 @@ WHO = ClientInfo(ip="203.0.113.9", user_agent="test")
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
+    """authd's services on SQLite and PostgreSQL with a 30-day audit retention and a fixed clock."""
     database_url = request.getfixturevalue("fresh_pg_url") if request.param == "postgres" else None
     svc = await build_services(Settings(data_dir=tmp_path, database_url=database_url,
                                         audit_retention_days=30), FixedClock(NOW))

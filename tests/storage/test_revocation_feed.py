@@ -25,6 +25,7 @@ NOW = 1000.0
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database on SQLite and on PostgreSQL."""
     url = f"sqlite:///{tmp_path}/feed.db"
     if request.param == "postgres":
         url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
