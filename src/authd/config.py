@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     refresh_absolute_ttl: int = Field(90 * DAY, ge=60)
     session_idle_timeout: int = Field(1800, ge=60)
     session_absolute_lifetime: int = Field(7 * DAY, ge=60)
+    sensitive_max_age: int = Field(
+        600, ge=10, le=DAY,
+        description="seconds since the last login (or POST /v1/reauth) within which identity "
+                    "linking, unlinking and password changes are allowed")
     signing_alg: SigningAlg = "ES256"
     default_audience: str | None = None
     allowed_audiences: tuple[str, ...] = ()

@@ -16,6 +16,9 @@ no class here shares a name with a codec error.
     ├── InvalidClient               401 invalid_client
     ├── InvalidCredentials          401 invalid_credentials
     ├── Unauthenticated             401 invalid_token (+ WWW-Authenticate)
+    ├── InsufficientUserAuthentication
+    │                               401 insufficient_user_authentication (+ WWW-Authenticate
+    │                                   with max_age, RFC 9470)
     ├── InsufficientScope           403 insufficient_scope
     ├── AccessDenied                403 access_denied
     │   └── CsrfFailed              403 csrf_failed
@@ -87,6 +90,17 @@ class Unauthenticated(AuthdError):
     """No valid credential: no or a bad Bearer token, no live session (a 401 with a challenge)."""
 
     status, code, default_description = 401, "invalid_token", "the token is invalid"
+
+
+class InsufficientUserAuthentication(AuthdError):
+    """The caller is who they say, but signed in too long ago for this action (RFC 9470)."""
+
+    status, code = 401, "insufficient_user_authentication"
+    default_description = "sign in again (POST /v1/reauth) to do this"
+
+    def __init__(self, max_age: int, description: str | None = None) -> None:
+        super().__init__(description)
+        self.max_age = max(0, int(max_age))
 
 
 class InsufficientScope(AuthdError):

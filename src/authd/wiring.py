@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from authd.clock import Clock, SystemClock
 from authd.config import Settings
+from authd.core.account_access import Reauthentication
 from authd.core.accounts import Accounts
 from authd.core.audit import Auditor
 from authd.core.clients import ClientRegistry
@@ -64,6 +65,7 @@ class Services:
     cookie_sessions: CookieSessionService
     social: SocialLogins
     identity_links: IdentityLinks
+    reauth: Reauthentication
     providers: dict[str, ProviderClient]
     provider_http: httpx.AsyncClient | None
     redis: Redis | None = None
@@ -185,6 +187,8 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                     social=social,
                     identity_links=IdentityLinks(store.users, store.identities, store.pending,
                                                  auditor, clock),
+                    reauth=Reauthentication(store.users, hasher, guard, cookie_store, tokens,
+                                            auditor, clock),
                     providers=providers, provider_http=provider_http,
                     redis=redis, fanout=fanout, session_cache=session_cache)
 

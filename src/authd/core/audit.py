@@ -19,6 +19,7 @@ PRUNE_BATCH = 10_000
 
 LOGIN_OK = "login.ok"
 LOGIN_FAILED = "login.failed"
+REAUTH = "login.reauth"
 SIGNUP = "user.created"
 REFRESH = "token.refreshed"
 REUSE_DETECTED = "token.reuse_detected"

@@ -37,7 +37,12 @@ class KeyRecord:
 
 @dataclass(frozen=True, slots=True)
 class RefreshFamily:
-    """The chain of refresh tokens since one login; its id is the ``sid`` of its access tokens."""
+    """The chain of refresh tokens since one login; its id is the ``sid`` of its access tokens.
+
+    ``auth_time`` is when the user last proved who they are for this family (the
+    login, or ``POST /v1/reauth``): refreshes keep it, so a stolen refresh token
+    never makes its holder look recently signed in.
+    """
 
     id: str
     user_id: str
@@ -54,6 +59,7 @@ class RefreshFamily:
     revoked_reason: str | None = None
     user_agent: str | None = None
     ip: str | None = None
+    auth_time: float | None = None  # the login (or re-login) behind it; None: rows from before 0003
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,7 @@ class CookieSession:
     absolute_expires_at: float
     user_agent: str | None = None
     ip: str | None = None
+    auth_time: float | None = None  # the login (or re-login) behind it; None: rows from before 0003
 
 
 @dataclass(frozen=True, slots=True)

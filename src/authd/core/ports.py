@@ -73,6 +73,10 @@ class FamilyStore(Protocol):
         """The user's live (unrevoked, unexpired) families."""
         ...
 
+    async def renew_auth_time(self, family_id: str, auth_time: float) -> bool:
+        """Record a re-login on an unrevoked family; False if it is revoked or gone."""
+        ...
+
 
 class CookieSessionStore(Protocol):
     async def create_session(self, session: CookieSession) -> None: ...
@@ -86,6 +90,10 @@ class CookieSessionStore(Protocol):
     async def list_sessions(self, user_id: str, now: float) -> Sequence[CookieSession]: ...
 
     async def delete_user_sessions(self, user_id: str, except_id: str | None = None) -> Sequence[str]: ...
+
+    async def renew_auth_time(self, session_id: str, auth_time: float) -> bool:
+        """Record a re-login on a live session; False if it is gone."""
+        ...
 
 
 class RevocationStore(Protocol):

@@ -68,7 +68,7 @@ class CookieSessionService:
             created_at=now, last_used_at=now,
             idle_expires_at=min(now + self._idle, now + self._absolute),
             absolute_expires_at=now + self._absolute,
-            user_agent=client.user_agent, ip=client.ip,
+            user_agent=client.user_agent, ip=client.ip, auth_time=now,
         )
         await self._store.create_session(session)
         return StartedSession(cookie_value, session)

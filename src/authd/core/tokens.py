@@ -92,7 +92,7 @@ class TokenService:
             generation=0, rotated_at=now, created_at=now, last_used_at=now,
             idle_expires_at=now + min(s.refresh_idle_ttl, s.refresh_absolute_ttl),
             absolute_expires_at=now + s.refresh_absolute_ttl,
-            user_agent=(client.user_agent or "")[:512] or None, ip=client.ip,
+            user_agent=(client.user_agent or "")[:512] or None, ip=client.ip, auth_time=now,
         )
         await self._families.create_family(family)
         return self._pair(family, 0, scope)
@@ -165,19 +165,33 @@ class TokenService:
 
     def _pair(self, family: RefreshFamily, generation: int, scope: str) -> TokenPair:
         access = self.issue_access(family.user_id, family.client_id, scope, family.audience,
-                                   family.id)
+                                   family.id, family_auth_time(family))
         return TokenPair(access, self._settings.access_token_ttl,
                          refresh.mint(self._refresh_key, family.id, generation), scope)
 
     def issue_access(self, user_id: str, client_id: str, scope: str, audience: str,
-                     sid: str) -> str:
+                     sid: str, auth_time: float) -> str:
+        """An access token; ``auth_time`` (OIDC Core 2) is the login behind its family."""
         now = int(self._clock.now())
         claims = {
             "iss": self._settings.issuer, "sub": user_id, "aud": audience,
             "exp": now + self._settings.access_token_ttl, "iat": now, "jti": new_token_id(),
-            "client_id": client_id, "scope": scope, "sid": sid,
+            "client_id": client_id, "scope": scope, "sid": sid, "auth_time": int(auth_time),
         }
         return jose.encode_jwt(claims, self._keys.ring.signing_key, typ=ACCESS_TOKEN_TYP)
+
+    async def renew_auth_time(self, claims: dict[str, Any]) -> str:
+        """After a re-login: record it on the token's family and answer a fresh access token.
+
+        The new token keeps the presented one's client, scope and audience; the
+        family's later refreshes carry the new ``auth_time`` too.
+        """
+        now = self._clock.now()
+        sid = str(claims.get("sid", ""))
+        if not sid or not await self._families.renew_auth_time(sid, now):
+            raise InvalidToken("the token's session has ended")
+        return self.issue_access(str(claims["sub"]), str(claims.get("client_id", "")),
+                                 str(claims.get("scope", "")), str(claims["aud"]), sid, now)
 
     # -- Bearer tokens at authd's own endpoints ------------------------------
 
@@ -277,7 +291,13 @@ class TokenService:
         return {"active": True, "token_type": "refresh_token", "sub": family.user_id,
                 "client_id": family.client_id, "scope": family.scope, "sid": family.id,
                 "iat": int(family.rotated_at), "iss": self._settings.issuer,
+                "auth_time": int(family_auth_time(family)),
                 "exp": int(min(family.idle_expires_at, family.absolute_expires_at))}
+
+
+def family_auth_time(family: RefreshFamily) -> float:
+    """When the user last proved who they are for this family (its creation for old rows)."""
+    return family.auth_time if family.auth_time is not None else family.created_at
 
 
 def _describe(exc: jose.InvalidToken) -> str:

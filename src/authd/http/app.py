@@ -20,7 +20,17 @@ from authd.http import errors
 from authd.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from authd.http.openapi import openapi_document
 from authd.http.responses import json_response
-from authd.http.routes import accounts, discovery, health, identities, me, oauth, session, tokens
+from authd.http.routes import (
+    accounts,
+    discovery,
+    health,
+    identities,
+    me,
+    oauth,
+    reauth,
+    session,
+    tokens,
+)
 from authd.wiring import Services, build_services
 
 ROUTES = [
@@ -32,6 +42,7 @@ ROUTES = [
     Route("/v1/session", session.current, methods=["GET"]),
     Route("/v1/session", session.logout, methods=["DELETE"]),
     Route("/v1/password", session.change_password, methods=["POST"]),
+    Route("/v1/reauth", reauth.reauth, methods=["POST"]),
     Route("/v1/userinfo", me.userinfo, methods=["GET"]),
     Route("/v1/sessions", me.list_sessions, methods=["GET"]),
     Route("/v1/sessions", me.delete_all_sessions, methods=["DELETE"]),
@@ -39,6 +50,7 @@ ROUTES = [
     Route("/v1/identities", identities.list_identities, methods=["GET"]),
     Route("/v1/identities/{provider}", identities.start_link, methods=["POST"]),
     Route("/v1/identities/{provider}", identities.unlink, methods=["DELETE"]),
+    Route("/v1/identities/{provider}/complete", identities.complete_link, methods=["POST"]),
     Route("/v1/oauth/{provider}/authorize", oauth.authorize, methods=["GET"]),
     Route("/v1/oauth/{provider}/callback", oauth.callback, methods=["GET"]),
     Route("/v1/revocations", discovery.revocations_feed, methods=["GET"]),

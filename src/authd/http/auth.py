@@ -3,16 +3,22 @@
 Bearer requests carry their credential explicitly, so they are not subject
 to CSRF. Cookie-authenticated unsafe requests must carry the session's
 ``X-CSRF-Token`` and come from an allowed origin (Origin / Sec-Fetch-Site).
+
+Account endpoints (anything that reads or changes the account: identities,
+password, sessions, re-login) use ``authenticate_account``, which also refuses
+tokens minted for other APIs, and ``require_recent_login`` where an action
+needs a recent sign-in; the rules themselves are in ``authd.core.account_access``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
+from authd.core.account_access import check_account_audience, require_recent_login
 from authd.core.models import CookieSession, User
 from authd.errors import CsrfFailed
 from authd.http.cookies import cookie_name
@@ -30,6 +36,8 @@ class Principal:
     scope: str
     cookie_session: CookieSession | None = None
     user: User | None = None  # already loaded in cookie mode
+    auth_time: float | None = None  # the login (or re-login) behind the session or token
+    claims: dict[str, Any] | None = None  # token mode: the access token's claims
 
 
 def services(request: Request) -> Services:
@@ -48,8 +56,28 @@ async def authenticate(request: Request) -> Principal:
     if cookie is not None and "authorization" not in request.headers:
         return await authenticate_cookie(request, cookie)
     claims = svc.tokens.authenticate(bearer_token(request))
+    auth_time = claims.get("auth_time")
     return Principal(user_id=str(claims["sub"]), session_id=claims.get("sid"), kind="token",
-                     scope=str(claims.get("scope", "")))
+                     scope=str(claims.get("scope", "")), claims=claims,
+                     auth_time=float(auth_time) if isinstance(auth_time, int | float) else None)
+
+
+async def authenticate_account(request: Request) -> Principal:
+    """``authenticate`` for account endpoints: a cookie session, or a token for authd itself.
+
+    A token minted for another API gets 401 ``invalid_token`` (see
+    ``authd.core.account_access`` for why not 403).
+    """
+    principal = await authenticate(request)
+    if principal.claims is not None:
+        check_account_audience(principal.claims, services(request).settings.issuer)
+    return principal
+
+
+def require_recent(request: Request, principal: Principal) -> None:
+    """401 insufficient_user_authentication unless the caller signed in recently (RFC 9470)."""
+    svc = services(request)
+    require_recent_login(principal.auth_time, svc.clock.now(), svc.settings.sensitive_max_age)
 
 
 async def authenticate_cookie(request: Request, cookie: str) -> Principal:
@@ -60,7 +88,9 @@ async def authenticate_cookie(request: Request, cookie: str) -> Principal:
         svc.cookie_sessions.check_csrf(session, request.headers.get("x-csrf-token"))
     return Principal(user_id=user.id, session_id=session.id, kind="cookie",
                      scope=" ".join(svc.settings.default_scopes), cookie_session=session,
-                     user=user)
+                     user=user,
+                     auth_time=session.auth_time if session.auth_time is not None
+                     else session.created_at)
 
 
 def check_origin(request: Request, svc: Services) -> None:

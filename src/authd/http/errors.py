@@ -16,6 +16,7 @@ from starlette.responses import Response
 from authd.errors import (
     AuthdError,
     InsufficientScope,
+    InsufficientUserAuthentication,
     InvalidClient,
     MethodNotAllowed,
     NotFound,
@@ -35,6 +36,9 @@ def error_response(exc: AuthdError) -> Response:
         headers["WWW-Authenticate"] = _bearer_challenge("invalid_token", exc.description)
     elif isinstance(exc, InsufficientScope):
         headers["WWW-Authenticate"] = _bearer_challenge("insufficient_scope", exc.description)
+    elif isinstance(exc, InsufficientUserAuthentication):
+        headers["WWW-Authenticate"] = (_bearer_challenge(exc.code, exc.description)
+                                       + f", max_age={exc.max_age}")
     elif isinstance(exc, InvalidClient):
         headers["WWW-Authenticate"] = 'Basic realm="authd"'
     elif isinstance(exc, RateLimited):

@@ -1,12 +1,18 @@
-"""Either mode: userinfo and the caller's sessions."""
+"""Either mode: userinfo and the caller's sessions.
+
+The session list and ending sessions are account endpoints (a cookie, or a
+token for authd itself); userinfo answers any token authd issued, with the
+claims its scopes allow (OIDC Core 5.4).
+"""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authd.core.account_access import FULL_PROFILE_SCOPE, userinfo_claims
 from authd.errors import Unauthenticated
-from authd.http.auth import authenticate, services
+from authd.http.auth import authenticate, authenticate_account, services
 from authd.http.requests import client_info
 from authd.http.responses import NO_STORE, json_response
 
@@ -16,26 +22,27 @@ async def userinfo(request: Request) -> Response:
     user = principal.user or await services(request).store.users.get_user(principal.user_id)
     if user is None or user.disabled:
         raise Unauthenticated("the account is gone or disabled")
-    return json_response({"sub": user.id, "email": user.email,
-                          "email_verified": user.email_verified, "name": user.name},
-                         headers=NO_STORE)
+    # A cookie caller is the user at authd itself, which shows them their whole
+    # profile anyway (GET /v1/session); scopes limit what an app's token reveals.
+    scope = FULL_PROFILE_SCOPE if principal.kind == "cookie" else principal.scope
+    return json_response(userinfo_claims(user, scope), headers=NO_STORE)
 
 
 async def list_sessions(request: Request) -> Response:
-    principal = await authenticate(request)
+    principal = await authenticate_account(request)
     views = await services(request).directory.list(principal.user_id)
     return json_response({"sessions": [v.as_json(principal.session_id) for v in views]},
                          headers=NO_STORE)
 
 
 async def delete_session(request: Request) -> Response:
-    principal = await authenticate(request)
+    principal = await authenticate_account(request)
     session_id = request.path_params["session_id"]
     await services(request).directory.revoke(principal.user_id, session_id, client_info(request))
     return Response(status_code=204)
 
 
 async def delete_all_sessions(request: Request) -> Response:
-    principal = await authenticate(request)
+    principal = await authenticate_account(request)
     await services(request).directory.revoke_all(principal.user_id, client_info(request))
     return Response(status_code=204)

@@ -70,7 +70,10 @@ async def _authorize_link(svc: Services, request: Request, provider: ProviderCli
     link = await svc.identity_links.take(ticket, provider.name)
     if link.session_id is not None and await _session_id(svc, request) != link.session_id:
         raise InvalidRequest("open the link in the browser that asked for it, signed in")
-    return await _send_to_provider(svc, provider, link.redirect_to, "link", user_id=link.user_id)
+    # A Bearer caller's ticket carries its verifier's challenge: the callback then holds the
+    # link for the app instead of linking (authd.core.identities).
+    return await _send_to_provider(svc, provider, link.redirect_to, "link", user_id=link.user_id,
+                                   app_challenge=link.challenge)
 
 
 async def _session_id(svc: Services, request: Request) -> str | None:
@@ -133,8 +136,11 @@ async def _finish(svc: Services, request: Request, provider: ProviderClient, pen
     who = client_info(request)
     if pending.mode == "link":
         assert pending.user_id is not None
-        await svc.identity_links.link(pending.user_id, profile, who)
-        return _redirect(svc, pending.redirect_to)
+        link_code = await svc.identity_links.finish(pending.user_id, profile,
+                                                    pending.app_challenge, who)
+        if link_code is None:
+            return _redirect(svc, pending.redirect_to)
+        return _redirect(svc, _with_params(pending.redirect_to, {"link_code": link_code}))
     user = await svc.social.sign_in(profile, link_by_verified_email=provider.config.link_by_verified_email,
                                     client=who)
     if pending.mode == "token":

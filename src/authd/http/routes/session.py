@@ -9,7 +9,13 @@ from starlette.responses import Response
 
 from authd.core.models import CookieSession, User
 from authd.errors import Unauthenticated
-from authd.http.auth import authenticate, authenticate_cookie, check_origin, services
+from authd.http.auth import (
+    authenticate_account,
+    authenticate_cookie,
+    check_origin,
+    require_recent,
+    services,
+)
 from authd.http.cookies import clear_session_cookie, cookie_name, set_session_cookie
 from authd.http.requests import client_info, read_json
 from authd.http.responses import NO_STORE, json_response
@@ -65,9 +71,10 @@ async def logout(request: Request) -> Response:
 
 
 async def change_password(request: Request) -> Response:
-    """Either mode; every other session and refresh family of the user ends."""
+    """Either mode, after a recent sign-in; every other session and refresh family of the user ends."""
     svc = services(request)
-    principal = await authenticate(request)
+    principal = await authenticate_account(request)
+    require_recent(request, principal)
     body = await read_json(request, svc.settings.max_body_bytes)
     who = client_info(request)
     await svc.accounts.change_password(principal.user_id, body.get("current_password"),

@@ -21,6 +21,7 @@ import base64
 import hmac
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import orjson
 from redis.asyncio import Redis
@@ -62,15 +63,22 @@ class RedisCookieSessions:
             raw = await self._redis.get(f"{self._p}s:{session_id}")
             if not raw:
                 return
-            session = _decode(session_id, raw)
-            touched = CookieSession(
-                id=session.id, token_hash=session.token_hash, user_id=session.user_id,
-                created_at=session.created_at, last_used_at=now,
-                idle_expires_at=idle_expires_at, absolute_expires_at=session.absolute_expires_at,
-                user_agent=session.user_agent, ip=session.ip)
+            touched = replace(_decode(session_id, raw), last_used_at=now,
+                              idle_expires_at=idle_expires_at)
             ttl = _ttl(touched, now)
             if ttl > 0:
                 await self._redis.set(f"{self._p}s:{session_id}", _encode(touched), px=ttl, xx=True)
+
+    async def renew_auth_time(self, session_id: str, auth_time: float) -> bool:
+        async with _fail_closed():
+            key = f"{self._p}s:{session_id}"
+            raw = await self._redis.get(key)
+            if not raw:
+                return False
+            renewed = replace(_decode(session_id, raw), auth_time=auth_time)
+            # KEEPTTL: a re-login proves the user again, it does not extend the session.
+            stored = await self._redis.set(key, _encode(renewed), keepttl=True, xx=True)
+        return bool(stored)
 
     async def delete_session(self, session_id: str) -> bool:
         async with _fail_closed():
@@ -128,19 +136,25 @@ def _text(value: bytes | str) -> str:
 def _encode(s: CookieSession) -> bytes:
     # Positional; the id (in the key) holds the first half of the hash, the
     # record the second; times are whole seconds, later ones as offsets from
-    # creation. About 200 bytes with a browser's user agent.
+    # creation. About 200 bytes with a browser's user agent. A last element,
+    # auth_time, is there only after a re-login: without it, the session's
+    # login is its creation.
     created = int(s.created_at)
-    return orjson.dumps([b64url(s.token_hash[16:]), s.user_id, created,
-                         int(s.last_used_at) - created, int(s.idle_expires_at) - created,
-                         int(s.absolute_expires_at) - created,
-                         (s.user_agent or "")[:MAX_USER_AGENT], s.ip or ""])
+    fields = [b64url(s.token_hash[16:]), s.user_id, created,
+              int(s.last_used_at) - created, int(s.idle_expires_at) - created,
+              int(s.absolute_expires_at) - created,
+              (s.user_agent or "")[:MAX_USER_AGENT], s.ip or ""]
+    if s.auth_time is not None and int(s.auth_time) != created:
+        fields.append(int(s.auth_time) - created)
+    return orjson.dumps(fields)
 
 
 def _decode(session_id: str, raw: bytes | str) -> CookieSession:
-    tail, user, created, used, idle, absolute, agent, ip = orjson.loads(raw)
+    tail, user, created, used, idle, absolute, agent, ip, *rest = orjson.loads(raw)
     head = base64.urlsafe_b64decode(session_id + "==")
     return CookieSession(
         id=session_id, token_hash=head + base64.urlsafe_b64decode(tail + "=="), user_id=user,
         created_at=float(created), last_used_at=float(created + used),
         idle_expires_at=float(created + idle), absolute_expires_at=float(created + absolute),
-        user_agent=agent or None, ip=ip or None)
+        user_agent=agent or None, ip=ip or None,
+        auth_time=float(created + (rest[0] if rest else 0)))

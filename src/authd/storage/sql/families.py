@@ -74,6 +74,11 @@ class SqlFamilies(SqlRepository):
         rows = await self._db.read(lambda c: c.execute(query).all())
         return [to_model(RefreshFamily, row) for row in rows]
 
+    async def renew_auth_time(self, family_id: str, auth_time: float) -> bool:
+        statement = (update(t).where(t.c.id == family_id, t.c.revoked_at.is_(None))
+                     .values(auth_time=auth_time))
+        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
+
 
 def _rotate(c: Connection, params: dict[str, Any], event: AuditEvent) -> Rotated | None:
     if c.exec_driver_sql(_ADVANCE, params).rowcount != 1:

@@ -28,6 +28,10 @@ class SqlCookieSessions(SqlRepository):
             last_used_at=now, idle_expires_at=idle_expires_at)
         await self._db.write(lambda c: c.execute(statement))
 
+    async def renew_auth_time(self, session_id: str, auth_time: float) -> bool:
+        statement = update(t).where(t.c.id == session_id).values(auth_time=auth_time)
+        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
+
     async def delete_session(self, session_id: str) -> bool:
         statement = delete(t).where(t.c.id == session_id)
         return await self._db.write(lambda c: c.execute(statement).rowcount > 0)

@@ -80,6 +80,7 @@ refresh_families = Table(
     Column("revoked_reason", String(32), nullable=True),
     Column("user_agent", String(512), nullable=True),
     Column("ip", String(64), nullable=True),
+    Column("auth_time", Float, nullable=True),
     Index("ix_refresh_families_user", "user_id"),
 )
 
@@ -95,6 +96,7 @@ cookie_sessions = Table(
     Column("absolute_expires_at", Float, nullable=False),
     Column("user_agent", String(512), nullable=True),
     Column("ip", String(64), nullable=True),
+    Column("auth_time", Float, nullable=True),
     Index("ix_cookie_sessions_user", "user_id"),
 )
 

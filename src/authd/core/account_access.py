@@ -1,0 +1,118 @@
+"""Who may read or change an account, and when a sign-in is recent enough to change it.
+
+Three rules, kept here so that every account endpoint applies the same ones:
+
+* **Audience.** authd signs access tokens for other APIs too (``audience``);
+  such a token leaks with that API's logs, proxies and bugs. Account
+  endpoints (identities, password, sessions, re-login) accept only a cookie
+  session or a token whose ``aud`` is authd itself. A token for another API is
+  *invalid here* (RFC 9068 4, RFC 6750 3.1 ``invalid_token``), not merely short
+  of a scope: no scope would make it valid.
+* **Recent authentication.** Linking or unlinking a social identity and
+  changing the password need a login (or ``POST /v1/reauth``) in the last
+  ``sensitive_max_age`` seconds, as OIDC ``auth_time``; otherwise RFC 9470's
+  ``insufficient_user_authentication`` tells the app to ask for the password
+  again. A refresh keeps ``auth_time``: a stolen refresh token never makes its
+  holder look recently signed in.
+* **Userinfo claims** follow the token's scopes (OIDC Core 5.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from authd.clock import Clock
+from authd.core import audit
+from authd.core.audit import Auditor
+from authd.core.models import ClientInfo, CookieSession, User
+from authd.core.passwords import PasswordHasher
+from authd.core.ports import CookieSessionStore, UserStore
+from authd.core.ratelimit import BruteForceGuard
+from authd.core.tokens import TokenService
+from authd.errors import (
+    InsufficientUserAuthentication,
+    InvalidCredentials,
+    InvalidRequest,
+    InvalidToken,
+)
+
+FULL_PROFILE_SCOPE = "openid profile email"
+
+
+def check_account_audience(claims: Mapping[str, Any], issuer: str) -> None:
+    """InvalidToken unless the token was minted for authd itself (``aud`` is the issuer)."""
+    audience = claims.get("aud")
+    if audience != issuer and audience != [issuer]:
+        raise InvalidToken("this token is for another API; account endpoints need a token "
+                           "whose audience is authd")
+
+
+def require_recent_login(auth_time: float | None, now: float, max_age: int) -> None:
+    """InsufficientUserAuthentication unless the user signed in within ``max_age`` seconds."""
+    if auth_time is None or not 0 <= now - auth_time <= max_age:
+        raise InsufficientUserAuthentication(
+            max_age, "sign in again (POST /v1/reauth) to do this: the last login is too old")
+
+
+def userinfo_claims(user: User, scope: str) -> dict[str, Any]:
+    """``sub`` always; ``email``/``email_verified`` with scope email, ``name`` with profile."""
+    scopes = set(scope.split())
+    claims: dict[str, Any] = {"sub": user.id}
+    if "email" in scopes:
+        claims.update(email=user.email, email_verified=user.email_verified)
+    if "profile" in scopes:
+        claims["name"] = user.name
+    return claims
+
+
+class Reauthentication:
+    """``POST /v1/reauth``: the password again, through the login brute-force guard."""
+
+    def __init__(self, users: UserStore, hasher: PasswordHasher, guard: BruteForceGuard,
+                 sessions: CookieSessionStore, tokens: TokenService, auditor: Auditor,
+                 clock: Clock) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._guard = guard
+        self._sessions = sessions
+        self._tokens = tokens
+        self._audit = auditor
+        self._clock = clock
+
+    async def for_session(self, session: CookieSession, password: object,
+                          client: ClientInfo) -> float:
+        """Renew the cookie session's ``auth_time``; returns it."""
+        await self._check_password(session.user_id, password, client)
+        now = self._clock.now()
+        if not await self._sessions.renew_auth_time(session.id, now):
+            raise InvalidToken("no valid session")
+        await self._audit(audit.REAUTH, user_id=session.user_id, client=client, session=session.id)
+        return now
+
+    async def for_token(self, claims: dict[str, Any], password: object,
+                        client: ClientInfo) -> str:
+        """Renew the token family's ``auth_time``; returns a fresh access token carrying it."""
+        user_id = str(claims["sub"])
+        await self._check_password(user_id, password, client)
+        token = await self._tokens.renew_auth_time(claims)
+        await self._audit(audit.REAUTH, user_id=user_id, client=client, sid=claims.get("sid"))
+        return token
+
+    async def _check_password(self, user_id: str, password: object, client: ClientInfo) -> None:
+        """The same guard and counters as a login: re-login is no way around the lockout."""
+        if not isinstance(password, str):
+            raise InvalidRequest("password must be a string")
+        user = await self._users.get_user(user_id)
+        if user is None or user.disabled:
+            raise InvalidToken("the account is gone or disabled")
+        if user.password_hash is None:
+            raise InvalidRequest("this account has no password: sign in again with its provider")
+        ip = client.ip or "unknown"
+        await self._guard.check_login(user.email, ip)
+        try:
+            await self._hasher.verify(user.password_hash, password)
+        except InvalidCredentials:
+            await self._guard.record_failure(user.email, ip)
+            await self._audit(audit.LOGIN_FAILED, user_id=user.id, client=client, reauth=True)
+            raise InvalidCredentials("the password is wrong") from None
