@@ -3,8 +3,9 @@
 Same set-up as ``test_social_login.py`` (real authd per backend, a provider on
 loopback that consents at once, a GitHub stand-in). The attacks: a leaked link
 ticket, a replayed ticket, a ticket for another provider, cross-site POSTs,
-stealing an identity linked to someone else, and unlinking an account's last
-way in.
+stealing an identity linked to someone else, unlinking an account's last
+way in, and forced linking (an attacker's Bearer ticket opened in a victim's
+browser).
 """
 
 from __future__ import annotations
@@ -94,23 +95,124 @@ def test_password_account_links_a_provider_and_then_signs_in_with_it(social: Soc
         assert session_user(phone, social.url)["id"] == user_id
 
 
+def app_login(social: Social, app: httpx.Client, email: str) -> str:
+    """An app's access token (audience: authd itself) for a password account."""
+    tokens = app.post(f"{social.url}/v1/token", data={
+        "grant_type": "password", "username": email, "password": PASSWORD})
+    assert tokens.status_code == 200, tokens.text
+    token: str = tokens.json()["access_token"]
+    return token
+
+
+def complete_as_app(social: Social, app: httpx.Client, token: str, provider: str, code: str,
+                    verifier: str) -> httpx.Response:
+    return app.post(f"{social.url}/v1/identities/{provider}/complete", headers=bearer(token),
+                    json={"link_code": code, "link_verifier": verifier})
+
+
 def test_an_app_with_a_bearer_token_links_through_any_browser(social: Social,
                                                               browser: httpx.Client) -> None:
-    """An app holding a Bearer token can link a provider through the system browser; the link then signs in.
-    """
+    """The system browser brings back a link_code; the app completes with its link_verifier."""
     user_id, _ = password_session(social, browser)
     email = browser.get(f"{social.url}/v1/session").json()["user"]["email"]
     with httpx.Client(timeout=30) as app:
-        tokens = app.post(f"{social.url}/v1/token", data={
-            "grant_type": "password", "username": email, "password": PASSWORD}).json()
-        url = link_url(ask_to_link(social, app, "github", headers=bearer(tokens["access_token"])))
+        token = app_login(social, app, email)
+        asked = ask_to_link(social, app, "github", headers=bearer(token))
+        url, verifier = link_url(asked), asked.json()["link_verifier"]
         with httpx.Client(timeout=30) as system_browser:
-            assert back_at_app(complete_link(system_browser, url)) == {}
-        linked = identities(social, app, headers=bearer(tokens["access_token"]))
+            back = back_at_app(complete_link(system_browser, url))
+        assert set(back) == {"link_code"}
+        assert identities(social, app, headers=bearer(token)) == []  # nothing until the app says so
+        done = complete_as_app(social, app, token, "github", back["link_code"], verifier)
+        assert done.status_code == 204, done.text
+        linked = identities(social, app, headers=bearer(token))
+        replay = complete_as_app(social, app, token, "github", back["link_code"], verifier)
+        assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
     assert [i["provider"] for i in linked] == ["github"]
     with httpx.Client(timeout=30) as other:
         log_in(social, other, "github")
         assert session_user(other, social.url)["id"] == user_id
+
+
+def test_forced_linking_attaches_nothing_to_the_attackers_account(social: Social,
+                                                                  browser: httpx.Client) -> None:
+    """Login CSRF through linking: the attacker's Bearer ticket opened in the victim's browser.
+
+    The provider approves silently, so before the fix the victim's provider account was
+    added to the attacker's account, and the victim's next "Sign in with ..." landed in
+    it. Now the victim's browser only carries a link_code back to the app; the attacker
+    never sees it, and the victim's own app cannot complete it.
+    """
+    with httpx.Client(timeout=30) as attacker_browser, httpx.Client(timeout=30) as attacker:
+        attacker_id, _ = password_session(social, attacker_browser)
+        attacker_email = attacker_browser.get(f"{social.url}/v1/session").json()["user"]["email"]
+        attacker_token = app_login(social, attacker, attacker_email)
+        asked = ask_to_link(social, attacker, headers=bearer(attacker_token))
+        url, attacker_verifier = link_url(asked), asked.json().get("link_verifier", "")
+        # The victim (signed in at the provider, which consents at once) is made to open it.
+        back = back_at_app(complete_link(browser, url))
+        assert identities(social, attacker, headers=bearer(attacker_token)) == []
+        # Without the code, the attacker's verifier and token achieve nothing.
+        guessed = complete_as_app(social, attacker, attacker_token, "fake",
+                                  secrets.token_urlsafe(32), attacker_verifier)
+        assert guessed.status_code == 400
+        # The victim's app, signed in as the victim, cannot use the code either (and spends it).
+        password_session(social, browser)
+        victim_email = browser.get(f"{social.url}/v1/session").json()["user"]["email"]
+        with httpx.Client(timeout=30) as victim_app:
+            victim_token = app_login(social, victim_app, victim_email)
+            refused = complete_as_app(social, victim_app, victim_token, "fake", back["link_code"],
+                                      attacker_verifier)
+            assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+            assert identities(social, victim_app, headers=bearer(victim_token)) == []
+        late = complete_as_app(social, attacker, attacker_token, "fake", back["link_code"],
+                               attacker_verifier)
+        assert late.status_code == 400
+        assert identities(social, attacker, headers=bearer(attacker_token)) == []
+    with httpx.Client(timeout=30) as victim_again:
+        log_in(social, victim_again)  # the victim's provider account still is not the attacker's
+        assert session_user(victim_again, social.url)["id"] != attacker_id
+
+
+def test_a_link_code_needs_the_apps_verifier(social: Social, browser: httpx.Client) -> None:
+    """A link_code that leaks from the browser (history, logs) is useless without the verifier."""
+    password_session(social, browser)
+    email = browser.get(f"{social.url}/v1/session").json()["user"]["email"]
+    with httpx.Client(timeout=30) as app:
+        token = app_login(social, app, email)
+        asked = ask_to_link(social, app, headers=bearer(token))
+        back = back_at_app(complete_link(browser, link_url(asked)))
+        wrong = complete_as_app(social, app, token, "fake", back["link_code"], "A" * 43)
+        assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+        spent = complete_as_app(social, app, token, "fake", back["link_code"],
+                                asked.json()["link_verifier"])
+        assert spent.status_code == 400  # the failed attempt spent the code
+        assert identities(social, app, headers=bearer(token)) == []
+
+
+@pytest.mark.parametrize("body", [{}, {"link_code": "x"}, {"link_verifier": "y"},
+                                  {"link_code": "", "link_verifier": ""},
+                                  {"link_code": "A" * 5000, "link_verifier": "B" * 5000}])
+def test_malformed_link_completions_are_4xx(social: Social, browser: httpx.Client,
+                                            body: dict[str, str]) -> None:
+    """Bad input at completion is a clear 4xx, never a 500."""
+    password_session(social, browser)
+    email = browser.get(f"{social.url}/v1/session").json()["user"]["email"]
+    with httpx.Client(timeout=30) as app:
+        token = app_login(social, app, email)
+        answer = app.post(f"{social.url}/v1/identities/fake/complete", headers=bearer(token),
+                          json=body)
+    assert 400 <= answer.status_code < 500 and "error" in answer.json()
+
+
+def test_cookie_callers_get_no_verifier_and_link_at_once(social: Social,
+                                                         browser: httpx.Client) -> None:
+    """A cookie ticket is bound to its session already: no verifier, no extra step."""
+    _, csrf = password_session(social, browser)
+    asked = ask_to_link(social, browser, headers={"X-CSRF-Token": csrf})
+    assert "link_verifier" not in asked.json()
+    assert back_at_app(complete_link(browser, link_url(asked))) == {}
+    assert [i["provider"] for i in identities(social, browser)] == ["fake"]
 
 
 def test_a_ticket_works_once(social: Social, browser: httpx.Client) -> None:

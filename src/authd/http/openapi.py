@@ -286,18 +286,34 @@ def _sessions() -> Schema:
                 {"204": _ok("logged out"), **_errors(401, 403, 503)}, security=_COOKIE_CSRF),
         },
         "/v1/password": {"post": _op(
-            "changePassword", "Change password (either mode); every other session and family ends",
+            "changePassword", "Change password (either mode; a token for authd itself and a login "
+            "within sensitive_max_age, else 401 insufficient_user_authentication); every other "
+            "session and family ends",
             {"204": _ok("changed"), **_errors(400, 401, 403, 413, 415, 429, 503)},
             security=_BEARER_OR_COOKIE_CSRF,
             body=_content(_obj({"current_password": _ANY_PASSWORD, "new_password": _NEW_PASSWORD},
                                ["current_password", "new_password"]),
                           {"current_password": "correct horse battery staple",
                            "new_password": "a longer and newer passphrase"}))},
+        "/v1/reauth": {"post": _op(
+            "reauth", "Sign in again with the password: renews auth_time of the cookie session "
+            "(answer {auth_time}) or of the token's refresh family (answer a fresh access token "
+            "carrying it); counts against the login limits",
+            {"200": _ok("renewed", {"oneOf": [
+                _obj({"auth_time": _INT}, ["auth_time"]),
+                _obj({"access_token": _STR, "token_type": {"const": "Bearer"},
+                      "expires_in": _INT, "scope": _STR},
+                     ["access_token", "token_type", "expires_in", "scope"])]}),
+             **_errors(400, 401, 403, 413, 415, 429, 503)},
+            security=_BEARER_OR_COOKIE_CSRF,
+            body=_content(_obj({"password": _ANY_PASSWORD}, ["password"]),
+                          {"password": "correct horse battery staple"}))},
         "/v1/userinfo": {"get": _op(
-            "userinfo", "The caller's profile",
+            "userinfo", "The caller's profile: sub always, email and email_verified with scope "
+            "email, name with scope profile (a cookie caller sees all)",
             {"200": _ok("profile", _obj({"sub": _STR, "email": _STR, "email_verified": _BOOL,
                                          "name": _NULLABLE_STR},
-                                        ["sub", "email", "email_verified", "name"]),
+                                        ["sub"]),
                         {"sub": "usr_01HZX", "email": "ada@example.com", "email_verified": False,
                          "name": "Ada"}),
              **_errors(401, 503)}, security=_BEARER_OR_COOKIE)},
@@ -330,19 +346,29 @@ def _identities() -> Schema:
              **_errors(401, 503)}, security=_BEARER_OR_COOKIE)},
         "/v1/identities/{provider}": {
             "post": _op(
-                "startLink", "Start linking a provider account to the caller's account: a "
-                "single-use, 60 s URL to open in the browser (a cookie caller's own browser only)",
-                {"200": _ok("the URL", _obj({"authorize_url": _STR, "expires_in": _INT},
+                "startLink", "Start linking a provider account to the caller's account (needs a "
+                "recent login): a single-use, 60 s URL to open in the browser (a cookie caller's "
+                "own browser only); a Bearer caller also gets the link_verifier that completes it",
+                {"200": _ok("the URL", _obj({"authorize_url": _STR, "expires_in": _INT,
+                                             "link_verifier": _STR},
                                             ["authorize_url", "expires_in"])),
                  **_errors(400, 401, 403, 404, 413, 415, 429, 503)},
                 security=_BEARER_OR_COOKIE_CSRF, params=[provider],
                 body=_content(redirect, {"redirect_to": "https://app.example.com/settings"},
                               _JSON, _FORM)),
             "delete": _op(
-                "unlink", "Unlink the caller's identity at this provider (409 if it is the "
-                "account's last way to sign in)", {"204": _ok("unlinked"),
+                "unlink", "Unlink the caller's identity at this provider (needs a recent login; "
+                "409 if it is the account's last way to sign in)", {"204": _ok("unlinked"),
                                                    **_errors(401, 403, 404, 409, 503)},
                 security=_BEARER_OR_COOKIE_CSRF, params=[provider])},
+        "/v1/identities/{provider}/complete": {"post": _op(
+            "completeLink", "Finish a link started with a Bearer token: the link_code the "
+            "browser brought back to redirect_to and the link_verifier from the start (same user)",
+            {"204": _ok("linked"), **_errors(400, 401, 403, 404, 413, 415, 429, 503)},
+            security=_BEARER_OR_COOKIE_CSRF, params=[provider],
+            body=_content(_obj({"link_code": _TEXT, "link_verifier": _TEXT},
+                               ["link_code", "link_verifier"]),
+                          {"link_code": "lc_3kQ", "link_verifier": "lv_9xZ"}, _JSON, _FORM))},
         "/v1/oauth/{provider}/authorize": {"get": _op(
             "socialAuthorize", "Start a social login (302 to the provider with state, nonce and "
             "PKCE S256), or the browser step of linking (link_ticket from "

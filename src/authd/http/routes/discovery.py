@@ -43,7 +43,7 @@ def discovery_document(issuer: str, algs: list[str], grants: list[str],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
                                                           "client_secret_post"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "claims_supported": ["sub", "email", "email_verified", "name"],
+        "claims_supported": ["sub", "email", "email_verified", "name", "auth_time"],
         "subject_types_supported": ["public"],
         "access_token_signing_alg_values_supported": algs,
     }
