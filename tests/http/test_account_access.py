@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 
 from authd.clock import FixedClock
 from authd.config import Settings
+from authd.core.clients import hash_secret
 from authd.http.app import create_app
 from tests.conftest import REDIS_URL, drop_pg_database, make_pg_database, require_service
 
@@ -28,6 +29,7 @@ PASSWORD = "correct horse battery staple 42"
 NEW_PASSWORD = "another horse battery staple 43"
 OTHER_API = "https://api.example"
 MAX_AGE = 600
+RS_SECRET = secrets.token_urlsafe(32)
 
 
 @pytest.fixture
@@ -46,7 +48,8 @@ def client(request: pytest.FixtureRequest, tmp_path: Any, clock: FixedClock
         require_service("Redis", "127.0.0.1", 6379)
         extra.update(redis_url=REDIS_URL, redis_key_prefix=f"authd-test:{secrets.token_hex(4)}:")
     settings = Settings(data_dir=tmp_path, allowed_audiences=(OTHER_API,),
-                        rate_limits={"account_failures": 3}, **extra)
+                        rate_limits={"account_failures": 3},
+                        clients={"rs": {"secret_hash": hash_secret(RS_SECRET)}}, **extra)
     try:
         with TestClient(create_app(settings, clock=clock)) as test_client:
             assert test_client.post("/v1/users", json={"email": "a@example.com", "password": PASSWORD,
@@ -252,3 +255,13 @@ def test_cookie_callers_see_their_whole_profile(client: TestClient) -> None:
     cookie_login(client)
     info = client.get("/v1/userinfo").json()
     assert info["email"] == "a@example.com" and info["name"] == "Ada" and "sub" in info
+
+
+def test_introspection_tells_when_the_user_logged_in(client: TestClient, clock: FixedClock) -> None:
+    """A resource server can apply its own max_age: auth_time is in the answer for both kinds."""
+    pair = token_login(client)
+    login_time = claims_of(pair["access_token"])["auth_time"]
+    clock.advance(60)
+    for token in (pair["access_token"], pair["refresh_token"]):
+        answer = client.post("/v1/introspect", auth=("rs", RS_SECRET), data={"token": token}).json()
+        assert answer["active"] is True and answer["auth_time"] == login_time
