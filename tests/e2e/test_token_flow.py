@@ -73,10 +73,12 @@ def test_password_grant_issues_an_rfc9068_token_pair(http: httpx.Client, server)
     assert body["token_type"] == "Bearer" and body["expires_in"] == 300
     header, claims = _header(body["access_token"]), _claims(body["access_token"])
     assert header["typ"] == "at+jwt" and header["alg"] == "ES256" and header["kid"]
-    assert set(claims) == {"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "sid"}
+    assert set(claims) == {"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "sid",
+                           "auth_time"}
+    assert claims["auth_time"] == claims["iat"]  # the login that started the family
     assert claims["iss"] == server.url and claims["aud"] == server.url
     assert claims["client_id"] == "authd" and claims["exp"] - claims["iat"] == 300
-    assert len(body["access_token"]) <= 512
+    assert len(body["access_token"]) <= 544  # 512 before auth_time (31 bytes) was added
 
 
 def test_json_token_request_is_accepted(http: httpx.Client) -> None:
