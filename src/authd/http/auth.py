@@ -6,7 +6,7 @@ to CSRF. Cookie-authenticated unsafe requests must carry the session's
 
 Account endpoints (anything that reads or changes the account: identities,
 password, sessions, re-login) use ``authenticate_account``, which also refuses
-tokens minted for other APIs, and ``require_recent_login`` where an action
+tokens minted for other APIs, and ``require_recent`` where an action
 needs a recent sign-in; the rules themselves are in ``authd.core.account_access``.
 """
 
