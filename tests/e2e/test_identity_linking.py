@@ -106,6 +106,7 @@ def app_login(social: Social, app: httpx.Client, email: str) -> str:
 
 def complete_as_app(social: Social, app: httpx.Client, token: str, provider: str, code: str,
                     verifier: str) -> httpx.Response:
+    """The app's call that finishes a Bearer-started link with the code and its verifier."""
     return app.post(f"{social.url}/v1/identities/{provider}/complete", headers=bearer(token),
                     json={"link_code": code, "link_verifier": verifier})
 

@@ -34,12 +34,14 @@ RS_SECRET = secrets.token_urlsafe(32)
 
 @pytest.fixture
 def clock() -> FixedClock:
+    """A clock the test moves, so 'recent' logins age exactly."""
     return FixedClock(time.time())
 
 
 @pytest.fixture(params=["sqlite", "postgres", "redis"])
 def client(request: pytest.FixtureRequest, tmp_path: Any, clock: FixedClock
            ) -> Iterator[TestClient]:
+    """The app over SQLite, PostgreSQL and PostgreSQL + Redis, on the test's clock."""
     extra: dict[str, Any] = {}
     pg_url = make_pg_database() if request.param in ("postgres", "redis") else None
     if pg_url:
@@ -69,6 +71,7 @@ def cookie_login(client: TestClient) -> str:
 
 
 def token_login(client: TestClient, **extra: str) -> dict[str, Any]:
+    """A password-grant token pair for the test user."""
     response = client.post("/v1/token", data={"grant_type": "password", "username": "a@example.com",
                                               "password": PASSWORD, **extra})
     assert response.status_code == 200, response.text
@@ -77,6 +80,7 @@ def token_login(client: TestClient, **extra: str) -> dict[str, Any]:
 
 
 def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for ``token``."""
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -89,11 +93,13 @@ def claims_of(token: str) -> dict[str, Any]:
 
 def change_password(client: TestClient, headers: dict[str, str], current: str = PASSWORD,
                     new: str = NEW_PASSWORD) -> Any:
+    """POST /v1/password with the given credential headers."""
     return client.post("/v1/password", headers=headers,
                        json={"current_password": current, "new_password": new})
 
 
 def assert_needs_recent_login(response: Any) -> None:
+    """The RFC 9470 answer: 401 insufficient_user_authentication with max_age."""
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "insufficient_user_authentication"
     challenge = response.headers["www-authenticate"]

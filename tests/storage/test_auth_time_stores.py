@@ -46,6 +46,7 @@ async def test_a_session_keeps_its_auth_time_until_a_re_login(
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def sql(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
+    """A migrated SQL store on SQLite and on PostgreSQL."""
     url = f"sqlite:///{tmp_path}/auth_time.db"
     if request.param == "postgres":
         url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",

@@ -34,17 +34,17 @@ from authd.errors import (
     InsufficientUserAuthentication,
     InvalidCredentials,
     InvalidRequest,
-    InvalidToken,
+    Unauthenticated,
 )
 
 FULL_PROFILE_SCOPE = "openid profile email"
 
 
 def check_account_audience(claims: Mapping[str, Any], issuer: str) -> None:
-    """InvalidToken unless the token was minted for authd itself (``aud`` is the issuer)."""
+    """Unauthenticated unless the token was minted for authd itself (``aud`` is the issuer)."""
     audience = claims.get("aud")
     if audience != issuer and audience != [issuer]:
-        raise InvalidToken("this token is for another API; account endpoints need a token "
+        raise Unauthenticated("this token is for another API; account endpoints need a token "
                            "whose audience is authd")
 
 
@@ -86,7 +86,7 @@ class Reauthentication:
         await self._check_password(session.user_id, password, client)
         now = self._clock.now()
         if not await self._sessions.renew_auth_time(session.id, now):
-            raise InvalidToken("no valid session")
+            raise Unauthenticated("no valid session")
         await self._audit(audit.REAUTH, user_id=session.user_id, client=client, session=session.id)
         return now
 
@@ -105,7 +105,7 @@ class Reauthentication:
             raise InvalidRequest("password must be a string")
         user = await self._users.get_user(user_id)
         if user is None or user.disabled:
-            raise InvalidToken("the account is gone or disabled")
+            raise Unauthenticated("the account is gone or disabled")
         if user.password_hash is None:
             raise InvalidRequest("this account has no password: sign in again with its provider")
         ip = client.ip or "unknown"

@@ -189,7 +189,7 @@ class TokenService:
         now = self._clock.now()
         sid = str(claims.get("sid", ""))
         if not sid or not await self._families.renew_auth_time(sid, now):
-            raise InvalidToken("the token's session has ended")
+            raise Unauthenticated("the token's session has ended")
         return self.issue_access(str(claims["sub"]), str(claims.get("client_id", "")),
                                  str(claims.get("scope", "")), str(claims["aud"]), sid, now)
 
