@@ -24,4 +24,4 @@ def create_redis(url: str, *, name: str = "authd", retries: int = 2) -> Redis:
         socket_connect_timeout=1.0, health_check_interval=15, client_name=name,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
         retry_on_error=[RedisConnectionError, RedisTimeoutError])
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes its connections
