@@ -6,7 +6,7 @@ import pytest
 
 from authd.clock import FixedClock
 from authd.config import RateLimits
-from authd.core.ratelimit import BruteForceGuard
+from authd.core.ratelimit import BruteForceGuard, account_key
 from authd.errors import RateLimited
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
 
@@ -40,6 +40,12 @@ async def test_unknown_and_known_accounts_count_the_same() -> None:
         await guard.record_failure(" Nobody@Example.com ", "1.1.1.1")
     with pytest.raises(RateLimited):
         await guard.check_login("nobody@example.com", "9.9.9.9")
+
+
+def test_both_unicode_forms_of_an_address_are_one_rate_limit_key() -> None:
+    """Precomposed and decomposed é, in any case and with spaces, count against one account."""
+    assert account_key("jos\u00e9@example.com") == account_key(" JOSE\u0301@Example.COM ")
+    assert account_key("jos\u00e9@example.com") != account_key("jose@example.com")
 
 
 async def test_ip_limit_spans_accounts() -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
+import httpx
 import pytest
 
-from tests.e2e.conftest import PASSWORD, new_email, sign_up
+from tests.e2e.conftest import PASSWORD, login, new_email, sign_up
 from tests.serverproc import AuthdServer
 
 
@@ -56,3 +59,14 @@ def test_sign_ups_are_limited_per_ip(strict_server) -> None:
         codes = [http.post("/v1/users", json={"email": new_email(), "password": PASSWORD})
                  .status_code for _ in range(6)]
         assert codes[:5] == [201] * 5 and codes[5] == 429
+
+
+def test_both_unicode_forms_of_an_email_log_in(http: httpx.Client) -> None:
+    """Whichever form of é the user typed at sign-up, either form logs in, by token or cookie."""
+    for signed_up, typed in (("\u00e9", "e\u0301"), ("e\u0301", "\u00e9")):
+        local = f"ren{secrets.token_hex(4)}"
+        sign_up(http, f"{local}{signed_up}@example.com")
+        assert login(http, f"{local}{typed}@example.com")["access_token"]
+        cookie = http.post("/v1/session", json={"email": f"{local}{typed}@Example.com",
+                                                "password": PASSWORD})
+        assert cookie.status_code == 200, cookie.text

@@ -151,3 +151,17 @@ def test_a_missing_server_dependency_is_one_sentence() -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == ("error: the authd command needs 'typer', which is not installed; "
                                      "install the server extra: pip install 'authd[server]'")
+
+
+def test_users_create_and_disable_accept_either_unicode_form(tmp_path) -> None:
+    """An admin who types 'zoë' decomposed creates the same account a precomposed 'zoë' logs in
+    to, and disabling it by either form finds it."""
+    srv, _ = start_server(tmp_path, "sqlite")
+    try:
+        srv.cli("users", "create", "--email", "Zoe\u0308@example.com", input=f"{PASSWORD}\n{PASSWORD}\n")
+        with srv.client() as http:
+            assert login(http, "zo\u00eb@example.com")["access_token"]
+        srv.cli("users", "disable", "ZO\u00cb@example.com")
+        assert "disabled" in srv.cli("users", "list").stdout
+    finally:
+        srv.stop()

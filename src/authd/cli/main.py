@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from authd.cli.bench import bench_app
 from authd.config import ConfigError, Settings, load_settings
 from authd.core.clients import new_client_secret
+from authd.core.emails import canonical_email
 from authd.errors import AuthdError
 from authd.wiring import Services, build_services
 
@@ -181,7 +182,7 @@ def users_list(limit: int = 100, offset: int = 0) -> None:
 def users_disable(email: str) -> None:
     """Disable a user and end all their sessions."""
     async def action(svc: Services) -> bool:
-        user = await svc.store.users.find_user_by_email(email.strip().lower())
+        user = await svc.store.users.find_user_by_email(canonical_email(email))
         if user is None:
             return False
         await svc.store.users.set_disabled(user.id, True)

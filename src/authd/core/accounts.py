@@ -8,6 +8,7 @@ import unicodedata
 from authd.clock import Clock
 from authd.core import audit
 from authd.core.audit import Auditor
+from authd.core.emails import canonical_email
 from authd.core.ids import new_id
 from authd.core.models import ClientInfo, User
 from authd.core.passwords import PasswordHasher, check_password_policy
@@ -21,10 +22,11 @@ MAX_NAME = 200
 
 
 def normalise_email(raw: object) -> str:
-    """Trimmed and lower-cased: one account per mailbox however it is typed."""
+    """The canonical form of a new account's address (one account per mailbox however it is
+    typed), checked to be a valid address."""
     if not isinstance(raw, str):
         raise InvalidRequest("email must be a string")
-    email = unicodedata.normalize("NFC", raw.strip()).lower()
+    email = canonical_email(raw)
     if len(email) > 254 or not _EMAIL.match(email):
         raise InvalidRequest("email is not a valid address")
     return email
@@ -76,7 +78,7 @@ class Accounts:
         """
         if not isinstance(email, str) or not isinstance(password, str):
             raise InvalidRequest("email and password must be strings")
-        address = email.strip().lower()
+        address = canonical_email(email)
         ip = client.ip or "unknown"
         await self._guard.check_login(address, ip)
         user = await self._users.find_user_by_email(address) if len(address) <= 320 else None

@@ -2,8 +2,9 @@
 
 Failures are counted in a sliding window by a ``RateLimitStore`` (per
 instance in memory, or shared through Redis). An account key is the
-normalised email, so unknown accounts are counted exactly like real ones and
-the answers do not reveal which exist. The check runs before any password
+canonical email (``core/emails.py``), so unknown accounts are counted exactly
+like real ones and the answers do not reveal which exist, and every way of
+typing one address is one counter. The check runs before any password
 work, so a locked-out attacker costs no Argon2 time. A successful login does
 not reset the account counter: resetting would let an attacker who also
 knows one valid password interleave guesses (the choice Ory and Keycloak's
@@ -18,6 +19,7 @@ from typing import Protocol
 
 from authd.clock import Clock
 from authd.config import RateLimits
+from authd.core.emails import canonical_email
 from authd.errors import RateLimited
 
 
@@ -46,6 +48,11 @@ def _key(kind: str, value: str) -> str:
     return f"{kind}:" + hashlib.sha256(f"{kind}\x00{value}".encode()).hexdigest()[:32]
 
 
+def account_key(email: str) -> str:
+    """The counter of an account: every form of one address is the same key."""
+    return _key("acct", canonical_email(email))
+
+
 class BruteForceGuard:
     def __init__(self, store: RateLimitStore, limits: RateLimits, clock: Clock) -> None:
         self._store = store
@@ -58,12 +65,12 @@ class BruteForceGuard:
 
     async def check_login(self, email: str, ip: str) -> None:
         window = self._limits.window
-        await self._check(_key("acct", email.strip().lower()), self._limits.account_failures, window)
+        await self._check(account_key(email), self._limits.account_failures, window)
         await self._check(_key("ip", ip), self._limits.ip_failures, window)
 
     async def record_failure(self, email: str, ip: str) -> None:
         now = self._clock.now()
-        await self._store.add(_key("acct", email.strip().lower()), self._limits.window, now)
+        await self._store.add(account_key(email), self._limits.window, now)
         await self._store.add(_key("ip", ip), self._limits.window, now)
 
     async def check_signup(self, ip: str) -> None:
