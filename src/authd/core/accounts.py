@@ -73,23 +73,24 @@ class Accounts:
     async def authenticate(self, email: object, password: object, client: ClientInfo) -> User:
         """The user behind an email and password, or InvalidCredentials — the same for unknown users.
 
-        Rate limits are checked before any password work; an unknown email
-        still costs one Argon2 verification against a dummy hash.
+        The attempt is counted against the rate limits before any password
+        work (RateLimited once they are reached, however many arrive at once);
+        a right password gives its count back. An unknown email still costs
+        one Argon2 verification against a dummy hash.
         """
         if not isinstance(email, str) or not isinstance(password, str):
             raise InvalidRequest("email and password must be strings")
         address = canonical_email(email)
-        ip = client.ip or "unknown"
-        await self._guard.check_login(address, ip)
+        attempt = await self._guard.reserve_login(address, client.ip or "unknown")
         user = await self._users.find_user_by_email(address) if len(address) <= 320 else None
         try:
             needs_rehash = await self._hasher.verify(
                 user.password_hash if user and not user.disabled else None, password)
         except InvalidCredentials:
-            await self._guard.record_failure(address, ip)
             await self._audit(audit.LOGIN_FAILED, user_id=user.id if user else None, client=client)
             raise
         assert user is not None  # verify() never succeeds against the dummy hash
+        await self._guard.login_succeeded(attempt)
         if needs_rehash:
             await self._users.set_password_hash(user.id, await self._hasher.hash(password), None)
         await self._audit(audit.LOGIN_OK, user_id=user.id, client=client)
@@ -106,12 +107,12 @@ class Accounts:
         user = await self._users.get_user(user_id)
         if user is None or user.disabled:
             raise InvalidCredentials()
-        await self._guard.check_login(user.email, client.ip or "unknown")
+        attempt = await self._guard.reserve_login(user.email, client.ip or "unknown")
         try:
             await self._hasher.verify(user.password_hash, current)
         except InvalidCredentials:
-            await self._guard.record_failure(user.email, client.ip or "unknown")
             raise InvalidRequest("the current password is wrong") from None
+        await self._guard.login_succeeded(attempt)
         check_password_policy(new, email=user.email)
         await self._users.set_password_hash(user.id, await self._hasher.hash(new),
                                             self._clock.now())

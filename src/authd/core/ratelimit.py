@@ -1,14 +1,29 @@
-"""Brute-force controls: failed-login limits per account and per IP, sign-up limits per IP.
+"""Brute-force controls: login limits per account and per IP, sign-up and social-start limits per IP.
 
-Failures are counted in a sliding window by a ``RateLimitStore`` (per
+Attempts are counted in a sliding window by a ``RateLimitStore`` (per
 instance in memory, or shared through Redis). An account key is the
 canonical email (``core/emails.py``), so unknown accounts are counted exactly
 like real ones and the answers do not reveal which exist, and every way of
-typing one address is one counter. The check runs before any password
-work, so a locked-out attacker costs no Argon2 time. A successful login does
-not reset the account counter: resetting would let an attacker who also
-knows one valid password interleave guesses (the choice Ory and Keycloak's
-defaults make too); the window expires failures instead.
+typing one address is one counter.
+
+An attempt is *reserved* before any password work: the store checks the
+count and adds the attempt in one atomic step, and refuses once the limit is
+reached. However many requests arrive at once, on one instance or many, at
+most ``limit`` of them reach the password hash in a window; a refused
+attempt costs no Argon2 time and is not counted.
+
+What a reservation becomes:
+
+* a wrong password (or an unknown or disabled account, or an attempt that
+  ends any other way) keeps it: it is the counted failure;
+* a right password releases exactly its own reservation, so the owner's
+  logins never use up the limit. A success does not reset the counter
+  either: resetting would let an attacker who also knows one valid password
+  interleave guesses (the choice Ory and Keycloak's defaults make too); the
+  window expires failures instead.
+
+Sign-ups and social-login starts keep every reservation: they are limited per
+attempt, whatever its outcome.
 """
 
 from __future__ import annotations
@@ -24,18 +39,31 @@ from authd.errors import RateLimited
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class Reservation:
+    """The answer of one atomic check-and-add.
+
+    ``allowed``: the attempt was counted and may go ahead; ``resets_at``: when
+    the oldest counted attempt leaves the window (the Retry-After of a refusal);
+    ``at`` and ``token`` identify the counted attempt for ``release``.
+    """
+
+    key: str
     allowed: bool
-    retry_after: float
     count: int
+    resets_at: float
+    at: float
+    token: str
 
 
 class RateLimitStore(Protocol):
-    async def count(self, key: str, window: float, now: float) -> tuple[int, float]:
-        """Events for ``key`` within the window, and when the oldest of them leaves it."""
+    async def reserve(self, key: str, limit: int, window: float, now: float) -> Reservation:
+        """Atomically: drop attempts older than the window; if fewer than ``limit`` remain, add
+        this one (``allowed``), else add nothing (not ``allowed``)."""
         ...
 
-    async def add(self, key: str, window: float, now: float) -> None: ...
+    async def release(self, reservation: Reservation) -> None:
+        """Forget one allowed attempt (a right password); a no-op once it has left the window."""
+        ...
 
     @property
     def degraded(self) -> bool:
@@ -53,6 +81,14 @@ def account_key(email: str) -> str:
     return _key("acct", canonical_email(email))
 
 
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """A login attempt counted against its account and its IP, before the password is checked."""
+
+    account: Reservation
+    ip: Reservation
+
+
 class BruteForceGuard:
     def __init__(self, store: RateLimitStore, limits: RateLimits, clock: Clock) -> None:
         self._store = store
@@ -63,35 +99,41 @@ class BruteForceGuard:
     def degraded(self) -> bool:
         return self._store.degraded
 
-    async def check_login(self, email: str, ip: str) -> None:
-        window = self._limits.window
-        await self._check(account_key(email), self._limits.account_failures, window)
-        await self._check(_key("ip", ip), self._limits.ip_failures, window)
+    async def reserve_login(self, email: str, ip: str) -> LoginAttempt:
+        """Count one password attempt against the account and the IP, or raise RateLimited.
 
-    async def record_failure(self, email: str, ip: str) -> None:
-        now = self._clock.now()
-        await self._store.add(account_key(email), self._limits.window, now)
-        await self._store.add(_key("ip", ip), self._limits.window, now)
+        A refusal by the IP gives the account's reservation back, so an IP
+        that is locked out cannot use up the limits of the accounts it names.
+        """
+        account = await self._reserve(account_key(email), self._limits.account_failures)
+        try:
+            address = await self._reserve(_key("ip", ip), self._limits.ip_failures)
+        except BaseException:
+            await self._store.release(account)
+            raise
+        return LoginAttempt(account, address)
+
+    async def login_succeeded(self, attempt: LoginAttempt) -> None:
+        """The password was right: the attempt is not a failure, so it stops counting."""
+        await self._store.release(attempt.account)
+        await self._store.release(attempt.ip)
 
     async def check_signup(self, ip: str) -> None:
-        key = _key("signup", ip)
-        await self._check(key, self._limits.signups_per_ip, self._limits.window)
-        await self._store.add(key, self._limits.window, self._clock.now())
+        """Each sign-up attempt counts, whatever its outcome."""
+        await self._reserve(_key("signup", ip), self._limits.signups_per_ip)
 
     async def check_social_start(self, ip: str) -> None:
         """Each social login start stores a pending login: bounded per IP so no one fills the table."""
-        key = _key("social", ip)
-        await self._check(key, self._limits.social_logins_per_ip, self._limits.window)
-        await self._store.add(key, self._limits.window, self._clock.now())
+        await self._reserve(_key("social", ip), self._limits.social_logins_per_ip)
 
     async def check_revoke(self, ip: str) -> None:
         """Every revocation request costs a signature check and possibly a durable write:
         bounded per IP so no one can keep the database busy with them."""
-        key = _key("revoke", ip)
-        await self._check(key, self._limits.revokes_per_ip, self._limits.window)
-        await self._store.add(key, self._limits.window, self._clock.now())
+        await self._reserve(_key("revoke", ip), self._limits.revokes_per_ip)
 
-    async def _check(self, key: str, limit: int, window: float) -> None:
-        count, oldest_leaves_at = await self._store.count(key, window, self._clock.now())
-        if count >= limit:
-            raise RateLimited(retry_after=int(oldest_leaves_at - self._clock.now()) + 1)
+    async def _reserve(self, key: str, limit: int) -> Reservation:
+        now = self._clock.now()
+        reservation = await self._store.reserve(key, limit, self._limits.window, now)
+        if not reservation.allowed:
+            raise RateLimited(retry_after=int(reservation.resets_at - now) + 1)
+        return reservation

@@ -1,10 +1,12 @@
 """Rate-limit counters shared by every instance through Redis, with a per-instance fallback.
 
-A sliding-window log per key in a sorted set, trimmed and counted by one Lua
-script so concurrent instances never race. When Redis is unreachable,
-``FallbackRateLimitStore`` keeps limiting with this instance's own counters
-(each instance then allows up to the limit on its own), reports
-``degraded`` for /readyz and logs the outage once.
+A sliding-window log per key in a sorted set. One Lua script trims the
+window, counts, and adds the attempt only below the limit: Redis runs it as
+one atomic step, so concurrent requests on any number of instances never
+count past the limit. A right password removes its own member (``ZREM``).
+When Redis is unreachable, ``FallbackRateLimitStore`` keeps limiting with
+this instance's own counters (each instance then allows up to the limit on
+its own), reports ``degraded`` for /readyz and logs the outage once.
 """
 
 from __future__ import annotations
@@ -14,21 +16,25 @@ import secrets
 
 from redis.asyncio import Redis
 
+from authd.core.ratelimit import Reservation
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
 from authd.storage.redis.client import UNAVAILABLE
 
 log = logging.getLogger("authd.ratelimit")
 
-_SCRIPT = """
-local key, now, window, add = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+_RESERVE = """
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if add == '1' then
+local count = redis.call('ZCARD', key)
+local allowed = 0
+if count < limit then
   redis.call('ZADD', key, now, ARGV[4])
   redis.call('PEXPIRE', key, math.ceil(window * 1000))
+  count = count + 1
+  allowed = 1
 end
-local count = redis.call('ZCARD', key)
 local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-return {count, oldest[2] or tostring(now)}
+return {allowed, count, oldest[2] or tostring(now)}
 """
 
 
@@ -38,44 +44,49 @@ class RedisRateLimitStore:
     def __init__(self, redis: Redis, prefix: str = "authd:") -> None:
         self._redis = redis
         self._prefix = f"{prefix}rl:"
-        self._script = redis.register_script(_SCRIPT)
+        self._reserve = redis.register_script(_RESERVE)
 
-    async def _run(self, key: str, window: float, now: float, add: bool) -> tuple[int, float]:
-        member = f"{now}:{secrets.token_hex(4)}"
-        count, oldest = await self._script(keys=[self._prefix + key],
-                                           args=[now, window, "1" if add else "0", member])
-        return int(count), float(oldest) + window
+    async def reserve(self, key: str, limit: int, window: float, now: float) -> Reservation:
+        member = f"{now!r}:{secrets.token_hex(8)}"
+        allowed, count, oldest = await self._reserve(keys=[self._prefix + key],
+                                                     args=[repr(now), window, limit, member])
+        return Reservation(key, allowed == 1, int(count), float(oldest) + window, now,
+                           member if allowed == 1 else "")
 
-    async def count(self, key: str, window: float, now: float) -> tuple[int, float]:
-        return await self._run(key, window, now, add=False)
-
-    async def add(self, key: str, window: float, now: float) -> None:
-        await self._run(key, window, now, add=True)
+    async def release(self, reservation: Reservation) -> None:
+        if reservation.allowed and reservation.token:
+            await self._redis.zrem(self._prefix + reservation.key, reservation.token)
 
 
 class FallbackRateLimitStore:
-    """Shared counting while Redis answers; this instance's own counting while it does not."""
+    """Shared counting while Redis answers; this instance's own counting while it does not.
+
+    Attempts Redis allowed are mirrored into the local counters, so that an
+    outage starts from this instance's recent history rather than from zero.
+    """
 
     def __init__(self, primary: RedisRateLimitStore, fallback: MemoryRateLimitStore) -> None:
         self._primary = primary
         self._fallback = fallback
         self.degraded = False
 
-    async def count(self, key: str, window: float, now: float) -> tuple[int, float]:
+    async def reserve(self, key: str, limit: int, window: float, now: float) -> Reservation:
         try:
-            result = await self._primary.count(key, window, now)
+            shared = await self._primary.reserve(key, limit, window, now)
         except UNAVAILABLE:
             self._outage()
-            return await self._fallback.count(key, window, now)
+            return await self._fallback.reserve(key, limit, window, now)
         self._recovered()
-        return result
+        if shared.allowed:
+            await self._fallback.reserve(key, limit, window, now)  # kept warm for an outage
+        return shared
 
-    async def add(self, key: str, window: float, now: float) -> None:
-        await self._fallback.add(key, window, now)  # kept warm for an outage
+    async def release(self, reservation: Reservation) -> None:
+        await self._fallback.release(reservation)  # the same instant identifies the local mirror
         try:
-            await self._primary.add(key, window, now)
+            await self._primary.release(reservation)
         except UNAVAILABLE:
-            self._outage()
+            self._outage()  # the attempt stays counted there until the window expires it
             return
         self._recovered()
 
