@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
@@ -86,7 +87,7 @@ async def test_a_successful_attempt_gives_its_count_back_and_only_its_own() -> N
     for _ in range(2):
         await guard.reserve_login("a@example.com", "1.1.1.1")
     for _ in range(10):
-        await guard.login_succeeded(await guard.reserve_login("a@example.com", "1.1.1.1"))
+        await guard.release_login(await guard.reserve_login("a@example.com", "1.1.1.1"))
     await guard.reserve_login("a@example.com", "1.1.1.1")
     with pytest.raises(RateLimited):
         await guard.reserve_login("a@example.com", "1.1.1.1")
@@ -218,6 +219,23 @@ async def test_right_passwords_neither_use_up_nor_reset_the_account_limit(servic
         await services.accounts.authenticate(email, WRONG, WHO)
     with pytest.raises(RateLimited):
         await services.accounts.authenticate(email, PASSWORD, WHO)
+
+
+async def test_a_database_outage_does_not_lock_out_those_who_retried(
+        services: Services, tmp_path: Path) -> None:
+    """Logins that fail because the user table cannot be read answered no guess: they do not count,
+    so once the database is back the owner logs in at once."""
+    email = "patient@example.com"
+    await services.accounts.sign_up(email, PASSWORD, None, WHO)
+    with sqlite3.connect(tmp_path / "authd.db") as db:
+        db.execute("ALTER TABLE users RENAME TO users_elsewhere")
+    for _ in range(15):  # a user retrying through the outage
+        with pytest.raises(Exception) as failed:
+            await services.accounts.authenticate(email, PASSWORD, WHO)
+        assert not isinstance(failed.value, RateLimited | InvalidCredentials)
+    with sqlite3.connect(tmp_path / "authd.db") as db:
+        db.execute("ALTER TABLE users_elsewhere RENAME TO users")
+    assert (await services.accounts.authenticate(email, PASSWORD, WHO)).email == email
 
 
 async def test_both_unicode_forms_of_an_email_are_one_account(services: Services) -> None:

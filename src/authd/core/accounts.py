@@ -82,15 +82,19 @@ class Accounts:
             raise InvalidRequest("email and password must be strings")
         address = canonical_email(email)
         attempt = await self._guard.reserve_login(address, client.ip or "unknown")
-        user = await self._users.find_user_by_email(address) if len(address) <= 320 else None
+        user = None
         try:
+            user = await self._users.find_user_by_email(address) if len(address) <= 320 else None
             needs_rehash = await self._hasher.verify(
                 user.password_hash if user and not user.disabled else None, password)
         except InvalidCredentials:
             await self._audit(audit.LOGIN_FAILED, user_id=user.id if user else None, client=client)
             raise
+        except Exception:
+            await self._guard.release_login(attempt)  # a server failure answered no guess
+            raise
         assert user is not None  # verify() never succeeds against the dummy hash
-        await self._guard.login_succeeded(attempt)
+        await self._guard.release_login(attempt)
         if needs_rehash:
             await self._users.set_password_hash(user.id, await self._hasher.hash(password), None)
         await self._audit(audit.LOGIN_OK, user_id=user.id, client=client)
@@ -112,7 +116,10 @@ class Accounts:
             await self._hasher.verify(user.password_hash, current)
         except InvalidCredentials:
             raise InvalidRequest("the current password is wrong") from None
-        await self._guard.login_succeeded(attempt)
+        except Exception:
+            await self._guard.release_login(attempt)  # a server failure answered no guess
+            raise
+        await self._guard.release_login(attempt)
         check_password_policy(new, email=user.email)
         await self._users.set_password_hash(user.id, await self._hasher.hash(new),
                                             self._clock.now())

@@ -14,13 +14,17 @@ attempt costs no Argon2 time and is not counted.
 
 What a reservation becomes:
 
-* a wrong password (or an unknown or disabled account, or an attempt that
-  ends any other way) keeps it: it is the counted failure;
+* a wrong password (or an unknown or disabled account, or a request
+  abandoned while its password is checked) keeps it: it is the counted
+  failure;
 * a right password releases exactly its own reservation, so the owner's
   logins never use up the limit. A success does not reset the counter
   either: resetting would let an attacker who also knows one valid password
   interleave guesses (the choice Ory and Keycloak's defaults make too); the
-  window expires failures instead.
+  window expires failures instead;
+* a server failure before the password is judged (the database is down)
+  releases it too: no guess was answered, and an outage must not lock out
+  the users who retried through it.
 
 Sign-ups and social-login starts keep every reservation: they are limited per
 attempt, whatever its outcome.
@@ -113,8 +117,8 @@ class BruteForceGuard:
             raise
         return LoginAttempt(account, address)
 
-    async def login_succeeded(self, attempt: LoginAttempt) -> None:
-        """The password was right: the attempt is not a failure, so it stops counting."""
+    async def release_login(self, attempt: LoginAttempt) -> None:
+        """The attempt is not a failure (a right password, or no answer at all): it stops counting."""
         await self._store.release(attempt.account)
         await self._store.release(attempt.ip)
 
