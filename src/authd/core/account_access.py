@@ -109,10 +109,13 @@ class Reauthentication:
         if user.password_hash is None:
             raise InvalidRequest("this account has no password: sign in again with its provider")
         ip = client.ip or "unknown"
-        await self._guard.check_login(user.email, ip)
+        attempt = await self._guard.reserve_login(user.email, ip)
         try:
             await self._hasher.verify(user.password_hash, password)
         except InvalidCredentials:
-            await self._guard.record_failure(user.email, ip)
             await self._audit(audit.LOGIN_FAILED, user_id=user.id, client=client, reauth=True)
             raise InvalidCredentials("the password is wrong") from None
+        except Exception:
+            await self._guard.release_login(attempt)  # a server failure answered no guess
+            raise
+        await self._guard.release_login(attempt)
