@@ -33,6 +33,10 @@ from pydantic_settings import (
 
 SigningAlg = Literal["ES256", "EdDSA", "RS256", "HS256"]
 DAY = 86_400
+# 32 random bytes in base64url are 43 characters; hex or base64 of 32 bytes are longer.
+MIN_ROOT_SECRET_LENGTH = 43
+MIN_ROOT_SECRET_DISTINCT = 10
+MAKE_ROOT_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class _Frozen(BaseModel):
@@ -200,6 +204,24 @@ class Settings(BaseSettings):
     def _known_redis(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("key_encryption_key")
+    @classmethod
+    def _root_secret_is_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        """The root secret keys everything sealed and every refresh-token MAC: 32 random bytes.
+
+        Used as given (its UTF-8 bytes), so existing secrets keep opening what
+        they sealed; a short or repetitive value is refused before anything is
+        sealed under it.
+        """
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if len(secret) < MIN_ROOT_SECRET_LENGTH or len(set(secret)) < MIN_ROOT_SECRET_DISTINCT:
+            raise ValueError(
+                f"must be at least {MIN_ROOT_SECRET_LENGTH} characters of random text "
+                f"(32 random bytes); make one with {MAKE_ROOT_SECRET}")
         return value
 
     @field_validator("cors_origins")

@@ -7,6 +7,7 @@ library's) and are turned into :class:`Unauthenticated` at the edge of the core;
 no class here shares a name with a codec error.
 
     AuthdError                      500 server_error (never raised for client input)
+    ├── RootSecretError             500 server_error (start-up: the root secret cannot be used)
     ├── InvalidRequest              400 invalid_request
     │   └── WeakPassword            400 invalid_request
     ├── InvalidGrant                400 invalid_grant
@@ -50,6 +51,16 @@ class AuthdError(Exception):
     def __init__(self, description: str | None = None) -> None:
         self.description = description or self.default_description
         super().__init__(self.description)
+
+
+class RootSecretError(AuthdError):
+    """The root secret is unusable or is not the one the stored keys were sealed with.
+
+    Raised while starting, so the process stops with one sentence instead of
+    serving with keys it cannot open.
+    """
+
+    default_description = "the root secret cannot be used"
 
 
 class InvalidRequest(AuthdError):

@@ -27,13 +27,16 @@ from authd.core.passwords import PasswordHasher
 from authd.core.ports import CookieSessionStore
 from authd.core.ratelimit import BruteForceGuard, RateLimitStore
 from authd.core.revocation import Revocations
-from authd.core.secrets import ServerSecrets, load_root_secret
+from authd.core.secrets import ServerSecrets
 from authd.core.session_cache import ForgettingSessionStore, SessionCache
 from authd.core.sessions import CookieSessionService
 from authd.core.social import SocialLogins
 from authd.core.tokens import TokenService
+from authd.errors import RootSecretError
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
+from authd.storage.rootsecret import load_root_secret
 from authd.storage.sql import SqlStore, migrate, open_database
+from authd.storage.sql.engine import describe_database
 
 if TYPE_CHECKING:  # loaded only when configured: idle memory is for what is used
     import httpx
@@ -105,6 +108,8 @@ class Services:
             await asyncio.sleep(interval)
             try:
                 await action()
+            except RootSecretError as exc:  # says what to fix in one sentence: no traceback
+                log.error("%s failed: %s", what, exc.description)
             except Exception:  # keep serving with the last known state
                 log.warning("%s failed; will retry", what, exc_info=True)
 
@@ -154,7 +159,8 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
             RedisRateLimitStore(redis, settings.redis_key_prefix), MemoryRateLimitStore())
     guard = BruteForceGuard(limits, settings.rate_limits, clock)
     keys = KeyManager(store.keys, secrets, settings.signing_alg, settings.access_token_ttl,
-                      KEY_RELOAD_INTERVAL, auditor, clock)
+                      KEY_RELOAD_INTERVAL, auditor, clock,
+                      where=describe_database(settings.sqlalchemy_url))
     await keys.start()
     revocations = Revocations(store.revocations, clock)
     await revocations.sync()  # a starting instance knows every revocation before it answers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 
 from tests.e2e.conftest import PASSWORD, bearer, login, sign_up, start_server
@@ -18,9 +19,10 @@ def _kid(token: str) -> str:
 
 def test_config_check_masks_secrets(tmp_path) -> None:
     """`authd config check` prints the effective config with secrets masked."""
-    srv = AuthdServer(tmp_path, env={"AUTHD_KEY_ENCRYPTION_KEY": "super-secret-value"})
+    secret = "super-secret-value-" + secrets.token_urlsafe(32)
+    srv = AuthdServer(tmp_path, env={"AUTHD_KEY_ENCRYPTION_KEY": secret})
     result = srv.cli("config", "check")
-    assert "super-secret-value" not in result.stdout
+    assert secret not in result.stdout
     config = json.loads(result.stdout)
     assert config["key_encryption_key"] == "**********"
     assert config["issuer"] == srv.url

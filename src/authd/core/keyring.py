@@ -17,9 +17,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
+from cryptography.exceptions import InvalidTag
 
 from authd.core.models import KeyRecord
 from authd.core.secrets import ServerSecrets
+from authd.errors import RootSecretError
 from authd.jose import Key, KeySet, generate_key, key_from_jwk
 
 
@@ -85,21 +87,38 @@ def expired(records: Sequence[KeyRecord], now: float) -> list[str]:
             if r.state == "retired" and r.publish_until is not None and r.publish_until <= now]
 
 
-def load(records: Sequence[KeyRecord], secrets: ServerSecrets, now: float) -> KeyRing:
-    """Decrypt the ring. Raises ``cryptography.exceptions.InvalidTag`` under another root secret."""
+def check_sealed_with(records: Sequence[KeyRecord], secrets: ServerSecrets,
+                      where: str = "the database") -> None:
+    """RootSecretError unless every stored private key opens under ``secrets``.
+
+    Checked before an instance writes anything: one started with another root
+    secret must not add keys the other instances cannot open.
+    """
+    for record in records:
+        _decrypt(record, secrets, where)
+
+
+def load(records: Sequence[KeyRecord], secrets: ServerSecrets, now: float,
+         where: str = "the database") -> KeyRing:
+    """Decrypt the ring; RootSecretError (naming ``where``) under another root secret."""
     live = [r for r in records if r.kid not in set(expired(records, now))]
     active = _newest_active(live)
     if active is None:
         raise LookupError("no active signing key")
-    keys = {r.kid: _decrypt(r, secrets) for r in live}
+    keys = {r.kid: _decrypt(r, secrets, where) for r in live}
     verification = KeySet(k if k.alg == "HS256" else k.public_key() for k in keys.values())
     return KeyRing(signing_key=keys[active.kid], verification_keys=verification,
                    records=tuple(live))
 
 
-def _decrypt(record: KeyRecord, secrets: ServerSecrets) -> Key:
-    jwk = orjson.loads(secrets.open(record.private_jwk_enc, record.kid.encode()))
-    return key_from_jwk(jwk)
+def _decrypt(record: KeyRecord, secrets: ServerSecrets, where: str) -> Key:
+    try:
+        sealed = secrets.open(record.private_jwk_enc, record.kid.encode())
+    except InvalidTag:
+        raise RootSecretError(
+            f"the signing keys in {where} were sealed with another root secret; "
+            "start every instance with the same AUTHD_KEY_ENCRYPTION_KEY") from None
+    return key_from_jwk(orjson.loads(sealed))
 
 
 def _newest_active(records: Sequence[KeyRecord]) -> KeyRecord | None:

@@ -20,8 +20,10 @@ class KeyManager:
     """Holds the current key ring; every instance reloads it from storage periodically."""
 
     def __init__(self, store: KeyStore, secrets: ServerSecrets, alg: str, token_ttl: float,
-                 reload_interval: float, auditor: Auditor, clock: Clock) -> None:
+                 reload_interval: float, auditor: Auditor, clock: Clock, *,
+                 where: str = "the database") -> None:
         self._store = store
+        self._where = where  # names the key store in errors; never a credential
         self._secrets = secrets
         self._alg = alg
         # A retired key stays published until the last token it signed has
@@ -38,8 +40,13 @@ class KeyManager:
         return self._ring
 
     async def start(self) -> KeyRing:
-        """Load the ring, creating the first keys (or switching algorithm) if needed."""
+        """Load the ring, creating the first keys (or switching algorithm) if needed.
+
+        RootSecretError, before anything is written, when the stored keys were
+        sealed under another root secret: the process must stop, not serve half.
+        """
         records = await self._store.list_keys()
+        keyring.check_sealed_with(records, self._secrets, self._where)
         if keyring.needs_bootstrap(records, self._alg):
             await self._rotate(records, reason="bootstrap")
         return await self.reload()
@@ -50,7 +57,7 @@ class KeyManager:
         gone = keyring.expired(records, now)
         if gone:
             await self._store.delete_keys(gone)
-        self._ring = keyring.load(records, self._secrets, now)
+        self._ring = keyring.load(records, self._secrets, now, self._where)
         return self._ring
 
     async def rotate(self) -> KeyRing:

@@ -1,24 +1,21 @@
-"""The key-encryption key and the keys derived from it.
+"""The keys derived from the root secret.
 
 One root secret (``key_encryption_key`` from configuration, else a 0600 file
-in ``data_dir``) encrypts private signing keys at rest and, through HKDF with
-a distinct label per purpose, keys the refresh-token MAC and the CSRF tokens.
+in ``data_dir``, read by ``authd.storage.rootsecret``) encrypts private
+signing keys and pending social logins at rest and, through HKDF with a
+distinct label per purpose, keys the refresh-token MAC and the CSRF tokens.
 Every instance of a scaled-out deployment must be given the same root secret.
+Pure: no file I/O here, so the rules can be tested without a data folder.
 """
 
 from __future__ import annotations
 
-import base64
-import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-KEK_FILE = "kek"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +47,3 @@ class ServerSecrets:
 def _derive(root: bytes, label: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(root)
 
-
-def load_root_secret(configured: str | None, data_dir: Path) -> bytes:
-    """The configured secret, else the one in ``data_dir/kek``, created 0600 on first start."""
-    if configured:
-        return configured.encode("utf-8")
-    path = data_dir / KEK_FILE
-    if path.exists():
-        return base64.urlsafe_b64decode(path.read_bytes().strip() + b"==")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    root = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(base64.urlsafe_b64encode(root).rstrip(b"=") + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    return root

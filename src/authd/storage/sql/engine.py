@@ -9,13 +9,14 @@ together apply them once.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -30,7 +31,7 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(Path(path))
         engine = create_sync_engine(f"sqlite:///{path}", pool_size=pool_size,
                                     connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -39,6 +40,27 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
                                        pool_pre_ping=True, pool_recycle=1800)
     return AsyncDatabase(async_engine, url.replace("postgresql+asyncpg://", "postgresql://", 1),
                          pool_size)
+
+
+def describe_database(url: str) -> str:
+    """The database for messages to operators: a file path, or name and host; never a password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or "the in-memory database"
+    name = f"the database {parsed.database}" if parsed.database else "the database"
+    return f"{name} on {parsed.host or 'localhost'}:{parsed.port or 5432}"
+
+
+def _create_private_file(path: Path) -> None:
+    """A new database file is created 0600 in a new 0700 folder, before SQLite opens it.
+
+    The file holds password hashes and sealed keys; SQLite gives its -wal and
+    -shm files the database file's mode, so they are private too. Existing
+    files and folders keep the modes their operator chose.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
