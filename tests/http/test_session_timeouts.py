@@ -72,3 +72,32 @@ def test_reads_within_a_minute_write_nothing(client: TestClient, clock: FixedClo
     clock.advance(31)
     client.get("/v1/session")
     assert client.get("/v1/session").json()["session"]["last_used_at"] > first
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def short_idle_client(request: pytest.FixtureRequest, tmp_path,
+                      clock: FixedClock) -> Iterator[TestClient]:
+    """A signed-in client under the shortest idle timeout allowed (60 s), on each database."""
+    extra: dict[str, str] = {}
+    if request.param == "postgres":
+        extra["database_url"] = request.getfixturevalue("fresh_pg_url")
+    settings = Settings(data_dir=tmp_path, session_idle_timeout=60,
+                        session_absolute_lifetime=ABSOLUTE, **extra)
+    with TestClient(create_app(settings, clock=clock)) as test_client:
+        assert test_client.post("/v1/users", json={"email": "a@example.com",
+                                                   "password": PASSWORD}).status_code == 201
+        response = test_client.post("/v1/session", json={"email": "a@example.com",
+                                                         "password": PASSWORD})
+        assert response.status_code == 200
+        yield test_client
+
+
+def test_a_session_in_use_outlives_a_short_idle_timeout(short_idle_client: TestClient,
+                                                        clock: FixedClock) -> None:
+    """With a 60 s idle timeout, a user active every 20 s stays signed in; 60 s of real
+    idleness after the last request still ends the session."""
+    for _ in range(10):
+        clock.advance(20)
+        assert short_idle_client.get("/v1/userinfo").status_code == 200
+    clock.advance(61)
+    assert short_idle_client.get("/v1/userinfo").status_code == 401

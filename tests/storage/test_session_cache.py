@@ -182,6 +182,8 @@ async def test_absolute_deadline_holds_on_a_cache_hit(pair: Pair) -> None:
     t0 = started.session.created_at
     pair.clock.set(t0 + 61)
     assert await _accepted(pair.b, started.cookie_value)  # touched: idle deadline = the end
+    pair.clock.set(t0 + 100)
+    assert await _accepted(pair.b, started.cookie_value)  # touched again (every IDLE / 4)
     pair.clock.set(t0 + ABSOLUTE - 0.5)
     assert await _accepted(pair.b, started.cookie_value)  # read and cached, no touch due
     pair.clock.set(t0 + ABSOLUTE - 0.25)

@@ -6,7 +6,9 @@ of the session's hash under a server key). Every login mints a fresh id (a
 planted or pre-existing id is never adopted: no session fixation). Each
 session has its own CSRF token, required on unsafe requests the cookie
 authenticates. A read refreshes the idle deadline with at most one write per
-session per minute, so that a normal request costs a lookup and no write. With
+session per touch interval (a minute, or a quarter of the idle timeout when
+that is shorter, so an active session never expires between two touches),
+so that a normal request costs a lookup and no write. With
 a shared store, an optional ``SessionCache`` saves the lookup for up to a
 second (see ``authd.core.session_cache`` for why that stays safe).
 """
@@ -40,6 +42,17 @@ def session_id_for(token_hash: bytes) -> str:
     return b64url(token_hash[:16])
 
 
+def touch_interval(idle_timeout: float) -> float:
+    """How stale ``last_used_at`` may get: at most a quarter of the idle timeout.
+
+    Equal to the timeout, a session used every few seconds would still expire
+    (its deadline would move only after it had passed). With a quarter, a
+    session ends after between three quarters of and the whole idle timeout
+    without use.
+    """
+    return min(TOUCH_INTERVAL, idle_timeout / 4)
+
+
 @dataclass(frozen=True, slots=True)
 class StartedSession:
     cookie_value: str
@@ -55,6 +68,7 @@ class CookieSessionService:
         self._csrf_key = csrf_key
         self._users = users
         self._idle = float(settings.session_idle_timeout)
+        self._touch_every = touch_interval(self._idle)
         self._absolute = float(settings.session_absolute_lifetime)
         self._audit = auditor
         self._clock = clock
@@ -87,7 +101,7 @@ class CookieSessionService:
             session, user = await self._load(token_hash, now)
         if now >= session.idle_expires_at or now >= session.absolute_expires_at:
             raise Unauthenticated("no valid session")
-        if now - session.last_used_at >= TOUCH_INTERVAL:
+        if now - session.last_used_at >= self._touch_every:
             idle = min(now + self._idle, session.absolute_expires_at)
             await self._store.touch_session(session.id, now, idle)
         return session, user
