@@ -170,3 +170,27 @@ def test_time_is_a_parameter(provider_key: jose.Key) -> None:
     with pytest.raises(InvalidIdToken):
         validate_id_token(token, keys, issuers=[ISSUER], client_id="authd-client", nonce="n-0S6",
                           now=time.time())
+
+
+def _id_token_typed(key: jose.Key, typ: str | None) -> str:
+    import orjson
+
+    claims = {"iss": ISSUER, "sub": "248289761001", "aud": "authd-client", "nonce": "n-0S6",
+              "iat": int(NOW), "exp": int(NOW) + 300}
+    return jose.encode_jws(orjson.dumps(claims), key, typ=typ)
+
+
+@pytest.mark.parametrize("typ", ["at+jwt", "application/at+jwt", "logout+jwt",
+                                 "secevent+jwt", "JOSE", "jwt ", ""])
+def test_a_token_of_another_type_is_not_an_id_token(provider_key: jose.Key, typ: str) -> None:
+    """A provider's access or logout token, signed by the same key with our audience and
+    nonce, cannot be passed off as the ID token of a login."""
+    with pytest.raises(InvalidIdToken, match="typ"):
+        _validate(_id_token_typed(provider_key, typ), provider_key)
+
+
+@pytest.mark.parametrize("typ", [None, "JWT", "jwt", "application/jwt", "Application/JWT"])
+def test_id_tokens_without_typ_or_typed_jwt_are_accepted(provider_key: jose.Key,
+                                                         typ: str | None) -> None:
+    """Providers that omit typ or spell JWT in any casing (RFC 7515 4.1.9) keep working."""
+    assert _validate(_id_token_typed(provider_key, typ), provider_key)["sub"] == "248289761001"
