@@ -36,6 +36,20 @@ def test_forged_or_garbled_tokens_do_not_parse() -> None:
         assert refresh.parse(KEY, bad) is None, bad
 
 
+def test_only_the_minted_spelling_of_a_generation_parses() -> None:
+    """fam.0001.mac is not fam.1.mac: leading zeros, signs, spaces and non-ASCII digits are
+    refused even though the number and the MAC match."""
+    for generation in (0, 1, 7, 123456789):
+        token = refresh.mint(KEY, "fam", generation)
+        family, number, mac = token.split(".")
+        assert refresh.parse(KEY, token) == refresh.PresentedToken("fam", generation)
+        for spelling in ("0" + number, "000" + number, "+" + number, " " + number,
+                         number + " ", number + "\n"):
+            assert refresh.parse(KEY, f"{family}.{spelling}.{mac}") is None, spelling
+    family, _, mac = refresh.mint(KEY, "fam", 1).split(".")
+    assert refresh.parse(KEY, f"{family}.\u0661.{mac}") is None  # ARABIC-INDIC DIGIT ONE
+
+
 def test_current_generation_rotates() -> None:
     """The current token moves the family on."""
     assert refresh.decide(_family(), 3, 1001.0, 10) is Outcome.ROTATE

@@ -144,6 +144,31 @@ def test_reuse_of_an_old_refresh_token_revokes_the_family(http: httpx.Client) ->
     assert http.get("/v1/userinfo", headers=bearer(t2["access_token"])).status_code == 401
 
 
+def _respell(token: str, generation: str) -> str:
+    family, _, mac = token.split(".")
+    return f"{family}.{generation}.{mac}"
+
+
+def test_another_spelling_of_a_refresh_token_is_refused_and_revokes_nothing(
+        http: httpx.Client) -> None:
+    """Only the exact token authd issued is a token: a zero-padded generation (fam.00.mac for
+    fam.0.mac) gets invalid_grant, is not taken as a reuse of the family, and neither a refresh
+    nor a revocation with it ends the family of the user who holds the real token."""
+    t0 = login(http, sign_up(http))
+    padded = _respell(t0["refresh_token"], "00")
+    response = refresh(http, padded)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    t1 = refresh(http, t0["refresh_token"]).json()
+    t2 = refresh(http, t1["refresh_token"]).json()
+    for variant in (padded, _respell(t0["refresh_token"], "0000"), "+" + padded):
+        response = refresh(http, variant)  # a used-up generation: the real one would be theft
+        assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert http.post("/v1/revoke", data={"token": _respell(t2["refresh_token"], "02")}
+                     ).status_code == 200
+    assert http.get("/v1/userinfo", headers=bearer(t2["access_token"])).status_code == 200
+    assert refresh(http, t2["refresh_token"]).status_code == 200
+
+
 def test_parent_replay_within_grace_converges_on_the_current_token(http: httpx.Client) -> None:
     """Two tabs refreshing with the same token both end up with the same current token."""
     t0 = login(http, sign_up(http))

@@ -190,3 +190,22 @@ async def test_a_disabled_user_loses_the_family(services: Services) -> None:
     family = await svc.store.families.get_family(token.split(".")[0])
     assert family is not None and family.revoked_reason == "user_disabled"
     assert await _count(svc, user) == 0
+
+
+async def test_a_respelled_token_is_invalid_and_not_a_reuse(services: Services) -> None:
+    """A zero-padded generation is refused before the family is looked at: no reuse event,
+    no revocation, and the holder of the real token carries on."""
+    svc = services
+    user, token = await _login(svc)
+    client_id = svc.settings.default_client_id
+    current = (await svc.tokens.refresh(token, client_id, None, WHO)).refresh_token
+    assert isinstance(svc.clock, FixedClock)
+    svc.clock.advance(svc.settings.refresh_reuse_grace + 1)
+    family_id, _, mac = token.split(".")
+    with pytest.raises(InvalidGrant):
+        await svc.tokens.refresh(f"{family_id}.000.{mac}", client_id, None, WHO)
+    family = await svc.store.families.get_family(family_id)
+    assert family is not None and family.revoked_at is None
+    assert await svc.store.audit.list_events(user_id=user.id, event=audit.REUSE_DETECTED,
+                                             limit=10) == []
+    assert (await svc.tokens.refresh(current, client_id, None, WHO)).refresh_token

@@ -2,7 +2,11 @@
 
 A refresh token is ``<family id>.<generation>.<mac>`` where the MAC is
 HMAC-SHA256(refresh key, family id | generation): 256 pseudo-random bits that
-only the server can produce. The database stores the family's current
+only the server can produce. Only the exact string the server minted is a
+token: the generation is canonical decimal (``0`` or no leading zero, ASCII
+digits, no sign or space), so no other spelling of a token (``fam.0001.mac``
+for ``fam.1.mac``) is accepted, counted as a reuse or able to revoke the
+family. The database stores the family's current
 generation and nothing a client could present, yet the server can hand the
 current token again to a tab that lost the race (the grace rule), so
 concurrent refreshes converge on one branch (the Supabase Auth design).
@@ -13,12 +17,15 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 from authd.core.ids import b64url
 from authd.core.models import RefreshFamily
 
 _MAX_TOKEN_LENGTH = 128
+# How ``mint`` writes a generation (str of a non-negative int), and nothing else.
+_GENERATION = re.compile(r"0|[1-9][0-9]{0,8}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +50,8 @@ def parse(key: bytes, token: str) -> PresentedToken | None:
     if not token or len(token) > _MAX_TOKEN_LENGTH or not token.isascii():
         return None
     parts = token.split(".")
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 9:
-        return None
+    if len(parts) != 3 or _GENERATION.fullmatch(parts[1]) is None:
+        return None  # only the spelling mint writes: fullmatch, so no "0001", "+1" or "1\\n"
     family_id, generation = parts[0], int(parts[1])
     if not hmac.compare_digest(parts[2], _mac(key, family_id, generation)):
         return None
