@@ -30,7 +30,7 @@ from authd.core.revocation import Revocations
 from authd.core.secrets import ServerSecrets
 from authd.core.session_cache import ForgettingSessionStore, SessionCache
 from authd.core.sessions import CookieSessionService
-from authd.core.social import SocialLogins
+from authd.core.social import SealedPendingLogins, SocialLogins
 from authd.core.tokens import TokenService
 from authd.errors import RootSecretError
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
@@ -181,7 +181,8 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
             RedisCookieSessions(redis, settings.redis_key_prefix), session_cache)
     directory = SessionDirectory(store.families, cookie_store, tokens, auditor, clock)
     provider_http, providers = _providers(settings, clock)
-    social = SocialLogins(store.users, store.identities, store.codes, store.pending, tokens,
+    pending = SealedPendingLogins(store.pending, secrets)  # state, nonce, verifier: sealed
+    social = SocialLogins(store.users, store.identities, store.codes, pending, tokens,
                           auditor, clock)
     return Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
                     keys=keys, revocations=revocations, accounts=accounts, tokens=tokens,
@@ -191,7 +192,7 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                                                          secrets.csrf_mac, auditor, clock,
                                                          session_cache),
                     social=social,
-                    identity_links=IdentityLinks(store.users, store.identities, store.pending,
+                    identity_links=IdentityLinks(store.users, store.identities, pending,
                                                  auditor, clock),
                     reauth=Reauthentication(store.users, hasher, guard, cookie_store, tokens,
                                             auditor, clock),

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from authd.core.social import CODE_TTL, decide_link
 from authd.errors import InvalidGrant
 from authd.oauth.errors import LoginRefused
 from authd.oauth.flow import Profile
-from authd.oauth.request import PENDING_TTL
+from authd.oauth.request import PENDING_TTL, state_key
 from authd.wiring import Services, build_services
 
 WHO = ClientInfo(ip="203.0.113.9", user_agent="test")
@@ -156,6 +157,51 @@ async def test_pending_login_is_handed_out_once_and_expires(services: tuple[Serv
     clock.advance(PENDING_TTL + 1)
     assert await svc.social.take(late.state) is None
     assert await svc.social.take(None) is None and await svc.social.take("x" * 600) is None
+
+
+async def _pending_rows(svc: Services) -> dict[str, bytes]:
+    from sqlalchemy import select
+
+    from authd.storage.sql.tables import pending_logins
+
+    rows = await svc.store.db.read(lambda c: c.execute(select(pending_logins)).all())
+    return {row.key: bytes(row.record) for row in rows}
+
+
+async def test_pending_logins_are_sealed_at_rest(services: tuple[Services, FixedClock]) -> None:
+    """A copy of the pending-logins table (backup, replica, dump) holds no state, nonce, PKCE
+    verifier or browser binding, so it cannot finish a login in flight; the login still works."""
+    svc, _ = services
+    pending = await svc.social.begin("acme", "https://app.example/cb", "session")
+    ticket = await svc.identity_links.start("user-4711", "acme", "https://app.example/cb")
+    stored = b"".join((await _pending_rows(svc)).values())
+    for secret in (pending.state, pending.nonce, pending.code_verifier, pending.browser_binding,
+                   "https://app.example/cb", "user-4711", ticket):
+        assert secret.encode() not in stored, secret
+    assert await svc.social.take(pending.state) == pending
+    assert (await svc.identity_links.take(ticket, "acme")).user_id == "user-4711"
+
+
+async def test_a_sealed_pending_login_does_not_open_on_another_row(
+        services: tuple[Services, FixedClock]) -> None:
+    """Someone who can write the table cannot move a pending login (with its nonce, verifier and
+    binding) under a state they know: a record opens only under its own row key."""
+    from sqlalchemy import update
+
+    from authd.storage.sql.tables import pending_logins
+
+    svc, _ = services
+    victim = await svc.social.begin("acme", "https://app.example/cb", "session")
+    attacker = await svc.social.begin("acme", "https://app.example/cb", "session")
+    rows = await _pending_rows(svc)
+    victim_key = next(k for k in rows if k != state_key(attacker.state))
+
+    def swap(c: Any) -> None:
+        c.execute(update(pending_logins).where(pending_logins.c.key == state_key(attacker.state))
+                  .values(record=rows[victim_key]))
+    await svc.store.db.write(swap)
+    assert await svc.social.take(attacker.state) is None
+    assert await svc.social.take(victim.state) == victim
 
 
 async def _code(svc: Services, challenge: str | None = None) -> tuple[str, User]:

@@ -15,6 +15,11 @@ Account rules (the security model's "social login" section):
   account to whoever pre-registered the address ("pre-account hijacking").
   Otherwise the login is refused and the app gets ``access_denied``.
 
+Pending logins are sealed at rest (``SealedPendingLogins``): the store keys
+them by a digest of the state and holds only AES-256-GCM ciphertext of the
+nonce, PKCE verifier and browser binding, so a read of the table (a backup,
+a replica, a dump) cannot finish anyone's login in flight.
+
 Token mode: the callback answers with a one-time code (256-bit, SHA-256
 stored, 60 s, single use) instead of tokens, so tokens never travel in a URL.
 Its refresh family id is fixed when the code is issued: presenting the code a
@@ -28,6 +33,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+
 from authd.clock import Clock
 from authd.core import audit
 from authd.core.accounts import check_name, normalise_email
@@ -35,6 +42,7 @@ from authd.core.audit import Auditor
 from authd.core.ids import b64url, digest, new_id, new_secret
 from authd.core.models import ClientInfo, Identity, OneTimeCode, User
 from authd.core.ports import IdentityStore, OneTimeCodeStore, PendingLoginStore, UserStore
+from authd.core.secrets import ServerSecrets
 from authd.core.tokens import TokenPair, TokenService
 from authd.errors import Conflict, InvalidGrant, InvalidRequest
 from authd.oauth.errors import LoginRefused
@@ -77,6 +85,41 @@ def decide_link(email: str | None, email_verified: bool, *, linked: User | None,
     if link_by_verified_email and same_email.email_verified and not same_email.disabled:
         return Link("join", same_email)
     raise LoginRefused("an account with this email already exists; sign in to it the usual way")
+
+
+class SealedPendingLogins:
+    """A ``PendingLoginStore`` that seals each record under the root secret.
+
+    The associated data is the row's key, so a record copied onto another
+    row (another state's digest, or a link ticket's) does not open there:
+    rows cannot be swapped. A record that does not open (swapped, tampered,
+    sealed under another root secret, or written in clear by an older
+    version) is treated like an unknown state: the user starts again.
+    """
+
+    def __init__(self, store: PendingLoginStore, secrets: ServerSecrets) -> None:
+        self._store = store
+        self._secrets = secrets
+
+    async def put_pending(self, key: str, record: bytes, expires_at: float) -> None:
+        await self._store.put_pending(key, self._secrets.seal(record, _bound_to(key)), expires_at)
+
+    async def take_pending(self, key: str, now: float) -> bytes | None:
+        sealed = await self._store.take_pending(key, now)
+        if sealed is None:
+            return None
+        try:
+            return self._secrets.open(sealed, _bound_to(key))
+        except (InvalidTag, ValueError):
+            return None
+
+    async def prune_pending(self, now: float) -> int:
+        return await self._store.prune_pending(now)
+
+
+def _bound_to(key: str) -> bytes:
+    """Associated data: the row key, under a label no signing key's kid can take."""
+    return b"authd pending login v1|" + key.encode("utf-8")
 
 
 class SocialLogins:
