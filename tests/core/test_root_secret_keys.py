@@ -25,6 +25,7 @@ SENTENCE = ("were sealed with another root secret; "
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
+    """authd's services on SQLite and PostgreSQL, sealed under one root secret."""
     database_url = None
     if request.param == "postgres":
         database_url = request.getfixturevalue("fresh_pg_url")
