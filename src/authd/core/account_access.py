@@ -45,7 +45,7 @@ def check_account_audience(claims: Mapping[str, Any], issuer: str) -> None:
     audience = claims.get("aud")
     if audience != issuer and audience != [issuer]:
         raise Unauthenticated("this token is for another API; account endpoints need a token "
-                           "whose audience is authd")
+                              "whose audience is authd")
 
 
 def require_recent_login(auth_time: float | None, now: float, max_age: int) -> None:
