@@ -21,22 +21,18 @@ _ADVANCE = ("UPDATE refresh_families SET generation = :next, rotated_at = :now, 
             "WHERE id = :id AND generation = :expected AND revoked_at IS NULL")
 _OWNER = ("SELECT users.* FROM refresh_families f JOIN users ON users.id = f.user_id "
           "WHERE f.id = :id")
-# PostgreSQL: the same compare-and-set, the owner's row and the audit row in one
+# PostgreSQL: the same compare-and-set (_ADVANCE itself), the owner's row and the audit row in one
 # statement, so one round trip and one durable commit per refresh. The LEFT JOIN
 # keeps a won rotation visible (a row of NULLs) even if the user were gone.
-_ROTATE_PG = """
-WITH rotated AS (
-    UPDATE refresh_families SET generation = :next, rotated_at = :now, last_used_at = :now,
-                                idle_expires_at = :idle
-    WHERE id = :id AND generation = :expected AND revoked_at IS NULL
-    RETURNING user_id),
-owner AS (SELECT users.* FROM rotated JOIN users ON users.id = rotated.user_id),
-logged AS (
-    INSERT INTO audit_events (at, event, user_id, ip, detail)
-    SELECT CAST(:at AS double precision), CAST(:event AS varchar), CAST(:user_id AS varchar),
-           CAST(:ip AS varchar), CAST(:detail AS json)
-    FROM owner WHERE NOT owner.disabled)
-SELECT owner.* FROM rotated LEFT JOIN owner ON true"""
+_ROTATE_PG = (
+    "WITH rotated AS (" + _ADVANCE + " RETURNING user_id), "  # noqa: S608 (constants only)
+    "owner AS (SELECT users.* FROM rotated JOIN users ON users.id = rotated.user_id), "
+    "logged AS ("
+    " INSERT INTO audit_events (at, event, user_id, ip, detail)"
+    " SELECT CAST(:at AS double precision), CAST(:event AS varchar), CAST(:user_id AS varchar),"
+    " CAST(:ip AS varchar), CAST(:detail AS json)"
+    " FROM owner WHERE NOT owner.disabled) "
+    "SELECT owner.* FROM rotated LEFT JOIN owner ON true")
 
 
 class SqlFamilies(SqlRepository):
