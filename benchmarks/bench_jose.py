@@ -35,10 +35,12 @@ from authd.jose._b64 import b64url_decode
 
 warnings.filterwarnings("ignore")
 NOW = time.time()
-CLAIMS = {"iss": "http://127.0.0.1:8000", "sub": "WPkBpFqGypAmRSfQOxU5ng",
-          "aud": "http://127.0.0.1:8000", "exp": int(NOW) + 3600, "iat": int(NOW),
+# The claims authd issues (core/tokens.py issue_access), with the default issuer.
+CLAIMS = {"iss": "http://localhost:8000", "sub": "WPkBpFqGypAmRSfQOxU5ng",
+          "aud": "http://localhost:8000", "exp": int(NOW) + 3600, "iat": int(NOW),
           "jti": "WoTY0h-VLakQeXve", "client_id": "authd", "scope": "openid profile email",
-          "sid": "pJsaniHXCwOaYD-1wf6gSw"}
+          "sid": "pJsaniHXCwOaYD-1wf6gSw", "auth_time": int(NOW)}
+TOKEN_TARGET = 544  # bytes: 512 before the OIDC auth_time claim (recent-login checks) was added
 TARGETS = {"ES256": 1.3, "EdDSA": 1.3, "RS256": 1.6, "HS256": 5.0}
 
 
@@ -170,7 +172,8 @@ def main() -> None:
         print(f"{r['alg']:6} {s['raw']:8.1f} {cells}")
     es = next(r for r in results if r["alg"] == "ES256")
     print(f"\ndefault access token (ES256, RFC 9068 claims): {es['token_bytes']} bytes "
-          f"(target <= 512: {'MET' if es['token_bytes'] <= 512 else 'MISSED'}); a session id is 43")
+          f"(target <= {TOKEN_TARGET}: {'MET' if es['token_bytes'] <= TOKEN_TARGET else 'MISSED'}); "
+          "a session id is 43")
     if args.interleaved:
         print("\ninterleaved verify, best round, µs/op: raw, authd, authd's fixed overhead")
         for alg in TARGETS:
