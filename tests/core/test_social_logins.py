@@ -173,13 +173,14 @@ async def test_pending_logins_are_sealed_at_rest(services: tuple[Services, Fixed
     verifier or browser binding, so it cannot finish a login in flight; the login still works."""
     svc, _ = services
     pending = await svc.social.begin("acme", "https://app.example/cb", "session")
-    ticket = await svc.identity_links.start("user-4711", "acme", "https://app.example/cb")
+    started = await svc.identity_links.start("user-4711", "acme", "https://app.example/cb")
+    assert started.verifier is not None  # a Bearer caller's ticket: its verifier is a secret too
     stored = b"".join((await _pending_rows(svc)).values())
     for secret in (pending.state, pending.nonce, pending.code_verifier, pending.browser_binding,
-                   "https://app.example/cb", "user-4711", ticket):
+                   "https://app.example/cb", "user-4711", started.ticket, started.verifier):
         assert secret.encode() not in stored, secret
     assert await svc.social.take(pending.state) == pending
-    assert (await svc.identity_links.take(ticket, "acme")).user_id == "user-4711"
+    assert (await svc.identity_links.take(started.ticket, "acme")).user_id == "user-4711"
 
 
 async def test_a_sealed_pending_login_does_not_open_on_another_row(
