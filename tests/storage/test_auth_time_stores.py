@@ -8,9 +8,7 @@ on: a refresh or a busy session never makes an old login look recent, and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +16,8 @@ from authd.core import audit
 from authd.core.ids import new_id
 from authd.core.models import AuditEvent, RefreshFamily, User
 from authd.core.ports import CookieSessionStore
-from authd.storage.sql import SqlStore, migrate, open_database
+from authd.storage.sql import SqlStore
+from authd.storage.sql.db import Database
 from tests.storage.test_session_store_contract import NOW, _session
 from tests.storage.test_session_store_contract import store as session_store  # noqa: F401
 
@@ -44,19 +43,10 @@ async def test_a_session_keeps_its_auth_time_until_a_re_login(
     assert not await sessions.renew_auth_time(session.id, NOW + 600)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def sql(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
+@pytest.fixture
+def sql(migrated_db: Database) -> SqlStore:
     """A migrated SQL store on SQLite and on PostgreSQL."""
-    url = f"sqlite:///{tmp_path}/auth_time.db"
-    if request.param == "postgres":
-        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
-                                                              "postgresql+asyncpg://")
-    db = open_database(url)
-    await migrate(db)
-    try:
-        yield SqlStore.over(db)
-    finally:
-        await db.dispose()
+    return SqlStore.over(migrated_db)
 
 
 async def _family(store: SqlStore) -> RefreshFamily:

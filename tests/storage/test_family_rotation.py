@@ -14,26 +14,18 @@ from authd.core import audit
 from authd.core.ids import new_id
 from authd.core.models import AuditEvent, ClientInfo, RefreshFamily, User
 from authd.errors import InvalidGrant, InvalidScope
-from authd.storage.sql import SqlStore, migrate, open_database
+from authd.storage.sql import SqlStore
+from authd.storage.sql.db import Database
 from authd.wiring import Services, build_services
 
 NOW = 1_700_000_000.0
 WHO = ClientInfo(ip="203.0.113.9", user_agent="test")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
+@pytest.fixture
+def store(migrated_db: Database) -> SqlStore:
     """A real SQL store (SQLite and PostgreSQL) for the rotation statements."""
-    url = f"sqlite:///{tmp_path}/rotate.db"
-    if request.param == "postgres":
-        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
-                                                              "postgresql+asyncpg://")
-    db = open_database(url)
-    await migrate(db)
-    try:
-        yield SqlStore.over(db)
-    finally:
-        await db.dispose()
+    return SqlStore.over(migrated_db)
 
 
 async def _family(store: SqlStore, *, disabled: bool = False) -> RefreshFamily:

@@ -7,10 +7,8 @@ Over real SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
@@ -59,15 +57,9 @@ async def _run(db: Any, action: Callable[[Connection], Any]) -> Any:
         return await connection.run_sync(action)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-async def test_rows_from_before_0003_get_their_creation_as_auth_time(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+async def test_rows_from_before_0003_get_their_creation_as_auth_time(sql_url: str) -> None:
     """An upgraded server treats existing logins as made when they started."""
-    url = f"sqlite:///{tmp_path}/old.db"
-    if backend == "postgres":
-        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
-                                                              "postgresql+asyncpg://")
-    db = open_database(url)
+    db = open_database(sql_url)
     try:
         await _run(db, _to("0002"))
         await _run(db, _old_rows)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -23,19 +22,10 @@ T = TypeVar("T")
 NOW = 1000.0
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+@pytest.fixture
+def db(migrated_db: Database) -> Database:
     """A migrated database on SQLite and on PostgreSQL."""
-    url = f"sqlite:///{tmp_path}/feed.db"
-    if request.param == "postgres":
-        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
-                                                              "postgresql+asyncpg://")
-    database = open_database(url)
-    await migrate(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
+    return migrated_db
 
 
 def _follower(db: Database, clock: FixedClock) -> Revocations:
@@ -183,20 +173,15 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 async def test_upgrading_keeps_the_first_of_repeated_entries_and_numbers_above_them(
-        request: pytest.FixtureRequest, tmp_path: Path) -> None:
+        sql_url: str) -> None:
     """A feed written before entries were unique upgrades cleanly: repeats of one token are
     reduced to their first entry, the others stay, and new entries are numbered above all
     of them (on SQLite too), so followers' cursors stay valid."""
-    for backend in ("sqlite", "postgres"):
-        url = f"sqlite:///{tmp_path}/upgrade.db"
-        if backend == "postgres":
-            url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
-                                                                  "postgresql+asyncpg://")
-        db = open_database(url)
-        try:
-            await _upgrade_with_repeats(db)
-        finally:
-            await db.dispose()
+    db = open_database(sql_url)
+    try:
+        await _upgrade_with_repeats(db)
+    finally:
+        await db.dispose()
 
 
 async def _upgrade_with_repeats(db: Database) -> None:
