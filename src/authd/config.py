@@ -112,6 +112,59 @@ class OAuthConfig(_Frozen):
         return value
 
 
+class MailLinks(_Frozen):
+    """The app's own pages that mail links open (each receives ``?token=``); default: the issuer."""
+
+    verify_email: str | None = None
+    reset_password: str | None = None
+    confirm_email: str | None = None
+    sign_in: str | None = None
+
+    @field_validator("verify_email", "reset_password", "confirm_email", "sign_in")
+    @classmethod
+    def _secure(cls, value: str | None) -> str | None:
+        if value is not None and (not _is_secure_url(value.split("?", 1)[0])):
+            raise ValueError(f"{value!r} must be an https URL (http only on loopback)")
+        return value
+
+
+class MailConfig(_Frozen):
+    """Outgoing mail: verification, password reset, email change and sign-in codes."""
+
+    from_: str = Field("authd <no-reply@localhost>", alias="from", min_length=3)
+    smtp_url: SecretStr | None = Field(
+        None, description="smtp://user:pass@host:587 (STARTTLS), smtps://host:465, "
+                          "smtp://127.0.0.1:25?tls=none (loopback only); unset: .eml files "
+                          "in data_dir/outbox/")
+    templates_dir: Path | None = None
+    product_name: str = Field("authd", min_length=1, max_length=100)
+    links: MailLinks = MailLinks()
+    per_address_per_hour: int = Field(5, ge=1, description="mails one address may be sent per hour")
+    requests_per_ip: int = Field(100, ge=1, description="mail-sending requests per IP per window")
+    verify_ttl: int = Field(DAY, ge=60)
+    reset_ttl: int = Field(1800, ge=60)
+    change_ttl: int = Field(3600, ge=60)
+    sign_in_ttl: int = Field(600, ge=60, le=3600)
+    poll_interval: float = Field(1.0, gt=0, le=60, description="seconds between outbox polls")
+    give_up_after: int = Field(3 * DAY, ge=60, description="seconds a message is retried")
+    smtp_timeout: float = Field(20.0, gt=0, le=300)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("must be smtp://host:587 (STARTTLS), smtps://host:465 or "
+                             "smtp://127.0.0.1:25?tls=none")
+        if "tls=none" in parts.query and (parts.scheme != "smtp" or not _is_loopback(parts.hostname)):
+            raise ValueError("tls=none is only allowed to a loopback host")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUTHD_",
@@ -152,6 +205,11 @@ class Settings(BaseSettings):
     rate_limits: RateLimits = RateLimits()
     clients: dict[str, ClientConfig] = {}
     oauth: OAuthConfig = OAuthConfig()
+    mail: MailConfig = MailConfig()
+    require_verified_email: bool = Field(
+        False, description="refuse password logins of accounts whose email is not verified")
+    email_sign_up: bool = Field(False, description="a sign-in code for an unknown address creates "
+                                                   "the account")
 
     key_encryption_key: SecretStr | None = None
     argon2_memory_kib: int = Field(19_456, ge=19_456)

@@ -9,8 +9,10 @@ no class here shares a name with a codec error.
     AuthdError                      500 server_error (never raised for client input)
     ├── RootSecretError             500 server_error (start-up: the root secret cannot be used)
     ├── InvalidRequest              400 invalid_request
-    │   └── WeakPassword            400 invalid_request
+    │   ├── WeakPassword            400 invalid_request
+    │   └── InvalidEmailToken       400 invalid_token (a mailed link or code: bad, used, expired)
     ├── InvalidGrant                400 invalid_grant
+    │   └── EmailNotVerifiedGrant   400 email_not_verified (token endpoint)
     ├── UnsupportedGrantType        400 unsupported_grant_type
     ├── InvalidScope                400 invalid_scope
     ├── InvalidTarget               400 invalid_target
@@ -22,7 +24,8 @@ no class here shares a name with a codec error.
     │                                   with max_age, RFC 9470)
     ├── InsufficientScope           403 insufficient_scope
     ├── AccessDenied                403 access_denied
-    │   └── CsrfFailed              403 csrf_failed
+    │   ├── CsrfFailed              403 csrf_failed
+    │   └── EmailNotVerified        403 email_not_verified (require_verified_email)
     ├── NotFound                    404 not_found
     ├── MethodNotAllowed            405 method_not_allowed
     ├── Conflict                    409 conflict
@@ -31,6 +34,7 @@ no class here shares a name with a codec error.
     ├── UnsupportedMediaType        415 unsupported_media_type
     ├── RateLimited                 429 rate_limited (+ Retry-After)
     ├── UpstreamUnavailable         502 temporarily_unavailable
+    │   └── MailError               (the mail server failed; only the outbox worker and the CLI see it)
     ├── ServiceUnavailable          503 temporarily_unavailable
     └── SocialLoginError            (authd.oauth.errors; never raised itself, adds redirect_to)
         ├── InvalidState            400 invalid_request (also an InvalidRequest)
@@ -71,8 +75,18 @@ class WeakPassword(InvalidRequest):
     default_description = "the password does not meet the password policy"
 
 
+class InvalidEmailToken(InvalidRequest):
+    """A mailed token or code that is unknown, used, expired or bound elsewhere: one answer for all."""
+
+    code, default_description = "invalid_token", "the link or code is invalid or has expired"
+
+
 class InvalidGrant(AuthdError):
     status, code, default_description = 400, "invalid_grant", "the grant is invalid"
+
+
+class EmailNotVerifiedGrant(InvalidGrant):
+    code, default_description = "email_not_verified", "verify the account's email address first"
 
 
 class UnsupportedGrantType(AuthdError):
@@ -127,6 +141,12 @@ class CsrfFailed(AccessDenied):
     code, default_description = "csrf_failed", "missing or wrong X-CSRF-Token"
 
 
+class EmailNotVerified(AccessDenied):
+    """The password was right, but ``require_verified_email`` wants a proven address first."""
+
+    code, default_description = "email_not_verified", "verify the account's email address first"
+
+
 class NotFound(AuthdError):
     status, code, default_description = 404, "not_found", "not found"
 
@@ -165,6 +185,16 @@ class UpstreamUnavailable(AuthdError):
 
     status, code = 502, "temporarily_unavailable"
     default_description = "an upstream service is unavailable"
+
+
+class MailError(UpstreamUnavailable):
+    """Delivery failed. ``stage`` names what failed (dns, connect, tls, auth, refused, write);
+    ``permanent`` means retrying the same message cannot help (a refused recipient)."""
+
+    def __init__(self, stage: str, description: str, *, permanent: bool = False) -> None:
+        super().__init__(description)
+        self.stage = stage
+        self.permanent = permanent
 
 
 class ServiceUnavailable(AuthdError):

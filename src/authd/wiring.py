@@ -21,8 +21,10 @@ from authd.core.accounts import Accounts
 from authd.core.audit import Auditor
 from authd.core.clients import ClientRegistry
 from authd.core.directory import SessionDirectory
+from authd.core.email_flows import EmailAccounts
 from authd.core.identities import IdentityLinks
 from authd.core.keys import KeyManager
+from authd.core.mail import OutboxWorker, OutboxWriter
 from authd.core.passwords import PasswordHasher
 from authd.core.ports import CookieSessionStore
 from authd.core.ratelimit import BruteForceGuard, RateLimitStore
@@ -74,6 +76,9 @@ class Services:
     redis: Redis | None = None
     fanout: RevocationFanout | None = None
     session_cache: SessionCache | None = None
+    email: EmailAccounts | None = None  # set by build_services; None only in hand-built graphs
+    mail_worker: OutboxWorker | None = None
+    _mail_wake: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_background(self) -> None:
@@ -87,6 +92,8 @@ class Services:
             FEED_PRUNE_INTERVAL, self.social.prune, "pending social login pruning")))
         self._tasks.append(asyncio.create_task(self._every(
             FEED_PRUNE_INTERVAL, self.prune_audit, "audit trail pruning")))
+        if self.mail_worker is not None:
+            self._tasks.append(asyncio.create_task(self._deliver_mail(self.mail_worker)))
         if self.fanout is not None:
             cache = self.session_cache
             on_ended = cache.forget if cache is not None else None
@@ -97,6 +104,22 @@ class Services:
                 await self.revocations.sync()
             self._tasks.append(asyncio.create_task(self.fanout.listen(
                 self.revocations.denylist.add, on_reconnect, on_ended)))
+
+    def wake_mail(self) -> None:
+        """A message was committed here: deliver it now rather than at the next poll."""
+        self._mail_wake.set()
+
+    async def _deliver_mail(self, worker: OutboxWorker) -> None:
+        """Deliver due outbox rows, woken by a local write or every ``mail.poll_interval``."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._mail_wake.wait(), self.settings.mail.poll_interval)
+            self._mail_wake.clear()
+            try:
+                while await worker.run_once():
+                    pass
+            except Exception:  # the database is away: the rows wait for the next pass
+                log.warning("mail delivery failed; will retry", exc_info=True)
 
     async def prune_audit(self) -> int:
         """Drop audit events older than ``audit_retention_days`` (0 keeps them forever)."""
@@ -127,6 +150,8 @@ class Services:
             await self.fanout.aclose()
         if self.redis is not None:
             await self.redis.aclose()
+        if self.mail_worker is not None:
+            await self.mail_worker.close()
         await self.store.db.dispose()
 
 
@@ -170,7 +195,6 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
             settings.redis_url, name="authd-subscriber", retries=0))
     if fanout is not None:
         revocations.add_publisher(fanout.publish)
-    accounts = Accounts(store.users, hasher, guard, auditor, clock)
     tokens = TokenService(settings, store.families, store.users, keys, revocations,
                           secrets.refresh_mac, auditor, clock)
     cookie_store: CookieSessionStore = store.sessions
@@ -180,11 +204,15 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
         cookie_store = ForgettingSessionStore(
             RedisCookieSessions(redis, settings.redis_key_prefix), session_cache)
     directory = SessionDirectory(store.families, cookie_store, tokens, auditor, clock)
+    email, worker, outbox = _mail(settings, store, secrets, hasher, guard, directory, auditor, clock)
+    accounts = Accounts(store.users, hasher, guard, auditor, clock,
+                        require_verified_email=settings.require_verified_email,
+                        on_sign_up=email.send_verification)
     provider_http, providers = _providers(settings, clock)
     pending = SealedPendingLogins(store.pending, secrets)  # state, nonce, verifier: sealed
     social = SocialLogins(store.users, store.identities, store.codes, pending, tokens,
                           auditor, clock)
-    return Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
+    services = Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
                     keys=keys, revocations=revocations, accounts=accounts, tokens=tokens,
                     auditor=auditor, guard=guard, clients=ClientRegistry(settings),
                     directory=directory,
@@ -193,11 +221,42 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                                                          session_cache),
                     social=social,
                     identity_links=IdentityLinks(store.users, store.identities, pending,
-                                                 auditor, clock),
+                                                 auditor, clock, notify=email.notify_user),
                     reauth=Reauthentication(store.users, hasher, guard, cookie_store, tokens,
                                             auditor, clock),
                     providers=providers, provider_http=provider_http,
-                    redis=redis, fanout=fanout, session_cache=session_cache)
+                    redis=redis, fanout=fanout, session_cache=session_cache,
+                    email=email, mail_worker=worker)
+    outbox.on_written(services.wake_mail)
+    return services
+
+
+def _mail(settings: Settings, store: SqlStore, secrets: ServerSecrets, hasher: PasswordHasher,
+          guard: BruteForceGuard, directory: SessionDirectory, auditor: Auditor, clock: Clock
+          ) -> tuple[EmailAccounts, OutboxWorker, OutboxWriter]:
+    """The email use cases and the outbox worker: SMTP if ``mail.smtp_url``, else .eml files."""
+    from authd.core.email_flows import MailPolicy
+    from authd.core.email_tokens import Purpose, TokenTtls
+    from authd.mail import FileMailer, SmtpMailer, SmtpTarget, TemplateRenderer
+
+    cfg = settings.mail
+    outbox = OutboxWriter(secrets, clock)
+    links = {Purpose.VERIFY: cfg.links.verify_email, Purpose.RESET: cfg.links.reset_password,
+             Purpose.CHANGE: cfg.links.confirm_email, Purpose.SIGN_IN: cfg.links.sign_in}
+    policy = MailPolicy(
+        issuer=settings.issuer, product_name=cfg.product_name,
+        links={k: v for k, v in links.items() if v},
+        ttls=TokenTtls(cfg.verify_ttl, cfg.reset_ttl, cfg.change_ttl, cfg.sign_in_ttl),
+        email_sign_up=settings.email_sign_up, per_address_per_hour=cfg.per_address_per_hour,
+        requests_per_ip=cfg.requests_per_ip)
+    email = EmailAccounts(store.users, store.email_tokens, outbox, hasher, guard, directory,
+                          auditor, clock, policy)
+    renderer = TemplateRenderer(cfg.from_, cfg.templates_dir)
+    mailer = (SmtpMailer(SmtpTarget.from_url(cfg.smtp_url.get_secret_value(), cfg.smtp_timeout))
+              if cfg.smtp_url else FileMailer(settings.data_dir / "outbox"))
+    worker = OutboxWorker(store.outbox, outbox, renderer, mailer, auditor, clock,
+                          give_up_after=cfg.give_up_after)
+    return email, worker, outbox
 
 
 def _providers(settings: Settings, clock: Clock) -> tuple[httpx.AsyncClient | None,

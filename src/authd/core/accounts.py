@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 
 from authd.clock import Clock
 from authd.core import audit
@@ -14,11 +15,13 @@ from authd.core.models import ClientInfo, User
 from authd.core.passwords import PasswordHasher, check_password_policy
 from authd.core.ports import UserStore
 from authd.core.ratelimit import BruteForceGuard
-from authd.errors import InvalidCredentials, InvalidRequest
+from authd.errors import EmailNotVerified, InvalidCredentials, InvalidRequest
 
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$")
 MAX_NAME = 200
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}$")
+SignedUp = Callable[[User], Awaitable[None]]
 
 
 def normalise_email(raw: object) -> str:
@@ -41,22 +44,37 @@ def check_name(raw: object) -> str | None:
     return raw.strip() or None
 
 
+def check_locale(raw: object) -> str | None:
+    """A language tag such as ``ko`` or ``pt-BR`` (the language of the account's mail), or None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not _LOCALE.match(raw):
+        raise InvalidRequest("locale must be a language tag such as en, ko or pt-BR")
+    return raw.replace("_", "-").lower()
+
+
 class Accounts:
     def __init__(self, users: UserStore, hasher: PasswordHasher, guard: BruteForceGuard,
-                 auditor: Auditor, clock: Clock) -> None:
+                 auditor: Auditor, clock: Clock, *, require_verified_email: bool = False,
+                 on_sign_up: SignedUp | None = None) -> None:
         self._users = users
         self._hasher = hasher
         self._guard = guard
         self._audit = auditor
         self._clock = clock
+        self._require_verified = require_verified_email
+        self._on_sign_up = on_sign_up  # sends the verification mail
 
     async def sign_up(self, email: object, password: object, name: object,
-                      client: ClientInfo) -> User:
+                      client: ClientInfo, locale: object = None) -> User:
         await self._guard.check_signup(client.ip or "unknown")
-        return await self._create(email, password, name, client)
+        user = await self._create(email, password, name, client, check_locale(locale))
+        if self._on_sign_up is not None:
+            await self._on_sign_up(user)
+        return user
 
     async def _create(self, email: object, password: object, name: object,
-                      client: ClientInfo) -> User:
+                      client: ClientInfo, locale: str | None = None) -> User:
         address = normalise_email(email)
         if not isinstance(password, str):
             raise InvalidRequest("password must be a string")
@@ -64,7 +82,7 @@ class Accounts:
         user = User(
             id=new_id(), email=address, email_verified=False, name=check_name(name),
             password_hash=await self._hasher.hash(password), disabled=False,
-            created_at=self._clock.now(),
+            created_at=self._clock.now(), locale=locale,
         )
         await self._users.create_user(user)
         await self._audit(audit.SIGNUP, user_id=user.id, client=client)
@@ -97,6 +115,9 @@ class Accounts:
         await self._guard.release_login(attempt)
         if needs_rehash:
             await self._users.set_password_hash(user.id, await self._hasher.hash(password), None)
+        if self._require_verified and not user.email_verified:
+            # Only after the password was checked: the answer reveals nothing to a guesser.
+            raise EmailNotVerified()
         await self._audit(audit.LOGIN_OK, user_id=user.id, client=client)
         return user
 

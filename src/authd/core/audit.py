@@ -32,6 +32,11 @@ PASSWORD_CHANGED = "password.changed"
 IDENTITY_LINKED = "identity.linked"
 IDENTITY_UNLINKED = "identity.unlinked"
 CODE_REPLAYED = "code.replayed"
+EMAIL_VERIFIED = "email.verified"
+EMAIL_CHANGED = "email.changed"
+PASSWORD_RESET = "password.reset"
+LOGIN_BY_EMAIL = "login.email"
+MAIL_GIVEN_UP = "mail.given_up"
 
 
 class Auditor:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 
 import orjson
@@ -56,6 +57,7 @@ from authd.oauth.flow import Profile
 
 LINK_TICKET_TTL = 60.0
 LINK_CODE_TTL = 60.0
+Notify = Callable[[str, str, Mapping[str, str]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +125,13 @@ def check_link(user: User | None, owner_id: str | None, linked_here: Identity | 
 
 class IdentityLinks:
     def __init__(self, users: UserStore, identities: IdentityStore, pending: PendingLoginStore,
-                 auditor: Auditor, clock: Clock) -> None:
+                 auditor: Auditor, clock: Clock, *, notify: Notify | None = None) -> None:
         self._users = users
         self._identities = identities
         self._pending = pending
         self._audit = auditor
         self._clock = clock
+        self._notify = notify  # mails the user a notice: (user id, template, values)
 
     async def list(self, user_id: str) -> list[Identity]:
         return await self._identities.list_identities(user_id)
@@ -216,8 +219,12 @@ class IdentityLinks:
             raise LoginRefused("this provider account is linked to another user") from None
         await self._audit(audit.IDENTITY_LINKED, user_id=user_id, client=client,
                           provider=provider, explicit=True)
+        if self._notify is not None:
+            await self._notify(user_id, "identity_linked", {"provider": provider})
 
     async def unlink(self, user_id: str, provider: str, client: ClientInfo) -> None:
         if not await self._identities.remove_identity(user_id, provider):
             raise NotFound("no identity at this provider is linked to the account")
         await self._audit(audit.IDENTITY_UNLINKED, user_id=user_id, client=client, provider=provider)
+        if self._notify is not None:
+            await self._notify(user_id, "identity_unlinked", {"provider": provider})

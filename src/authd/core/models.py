@@ -18,6 +18,7 @@ class User:
     disabled: bool
     created_at: float
     password_changed_at: float | None = None
+    locale: str | None = None  # the language of its mail (sign-up's ``locale``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +141,31 @@ class OneTimeCode:
     family_id: str
     used_at: float | None = None
     code_challenge: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One durable outgoing message. ``kind`` says who delivers it ("mail"; webhooks later);
+    ``payload`` is sealed under the root secret and bound to ``id``; None once delivered."""
+
+    id: str
+    kind: str
+    payload: bytes | None
+    created_at: float
+    next_attempt_at: float
+    attempts: int = 0
+    delivered_at: float | None = None
+    failed_at: float | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """A rendered message: what a ``Mailer`` sends."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    sender: str
+    id: str = ""  # the outbox id: the Message-ID's left part, the .eml file's name

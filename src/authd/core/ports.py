@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from authd.core.email_tokens import EmailToken
 from authd.core.models import (
     AuditEvent,
     CookieSession,
     Identity,
     KeyRecord,
     OneTimeCode,
+    OutboxItem,
+    OutgoingMail,
     RefreshFamily,
     Revocation,
     Rotated,
@@ -165,3 +168,71 @@ class PendingLoginStore(Protocol):
         ...
 
     async def prune_pending(self, now: float) -> int: ...
+
+
+class EmailTokenStore(Protocol):
+    """Email tokens, each written in one transaction with the outbox message that carries it."""
+
+    async def issue(self, token: EmailToken | None, message: OutboxItem) -> None:
+        """Insert the token (if any) and the message: both or neither."""
+        ...
+
+    async def find(self, token_hash: bytes) -> EmailToken | None:
+        """The token as stored, used or not (a read: nothing changes)."""
+        ...
+
+    async def consume(self, token_hash: bytes, purpose: str, now: float) -> EmailToken | None:
+        """Mark an unused, unexpired token of ``purpose`` used and return it; None if there is
+        none (single use; a token presented for another purpose stays as it was).
+
+        Every other unused token of the same user and purpose is voided in the same transaction.
+        """
+        ...
+
+    async def try_code(self, email: str, code_hash: bytes, now: float, max_attempts: int
+                       ) -> EmailToken | None:
+        """Redeem the newest live sign-in code of ``email``: the token if ``code_hash`` matches
+        (now used), else None after counting the miss (void at ``max_attempts``)."""
+        ...
+
+    async def set_email(self, user_id: str, email: str) -> None:
+        """Give the user this (verified) address; ``authd.errors.EmailTaken`` if it is in use."""
+        ...
+
+    async def mark_verified(self, user_id: str, email: str) -> bool:
+        """Mark verified if the user's address is still ``email``."""
+        ...
+
+    async def reset_password(self, user_id: str, password_hash: str, email: str, now: float) -> None:
+        """Set the password (changed at ``now``), verify ``email`` if it is still the user's, void
+        every unused reset token of the user."""
+        ...
+
+
+class OutboxStore(Protocol):
+    """Durable outgoing messages, claimed with a lease so that one instance sends each at a time."""
+
+    async def claim(self, now: float, lease_until: float, limit: int, claimer: str
+                    ) -> Sequence[OutboxItem]:
+        """Up to ``limit`` due, undelivered messages not claimed by a live lease, now leased."""
+        ...
+
+    async def delivered(self, item_id: str, claimer: str, now: float) -> None:
+        """Done: the sealed payload is dropped."""
+        ...
+
+    async def retry_at(self, item_id: str, claimer: str, at: float, error: str) -> None: ...
+
+    async def give_up(self, item_id: str, claimer: str, now: float, error: str) -> None:
+        """Stop retrying; the payload is dropped, the row stays for operators."""
+        ...
+
+    async def pending_count(self) -> int: ...
+
+
+class Mailer(Protocol):
+    """Hands one message to the mail system (an SMTP server, or a folder of .eml files)."""
+
+    async def send(self, mail: OutgoingMail) -> None:
+        """Return once the mail server accepted it; raise ``authd.errors.MailError`` otherwise."""
+        ...

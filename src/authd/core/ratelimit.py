@@ -135,9 +135,16 @@ class BruteForceGuard:
         bounded per IP so no one can keep the database busy with them."""
         await self._reserve(_key("revoke", ip), self._limits.revokes_per_ip)
 
-    async def _reserve(self, key: str, limit: int) -> Reservation:
+    async def check_quota(self, kind: str, value: str, limit: int, window: float | None = None) -> None:
+        """One more of a bounded action (mail requests per IP, mails per address), or RateLimited.
+
+        Every attempt counts, whatever its outcome; ``window`` defaults to the login window.
+        """
+        await self._reserve(_key(kind, canonical_email(value)), limit, window)
+
+    async def _reserve(self, key: str, limit: int, window: float | None = None) -> Reservation:
         now = self._clock.now()
-        reservation = await self._store.reserve(key, limit, self._limits.window, now)
+        reservation = await self._store.reserve(key, limit, window or self._limits.window, now)
         if not reservation.allowed:
             raise RateLimited(retry_after=int(reservation.resets_at - now) + 1)
         return reservation

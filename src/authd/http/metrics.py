@@ -32,6 +32,7 @@ EVENT_COUNTERS = {
     audit.SESSION_REVOKED: ("revocations", {}),
     audit.LOGOUT_EVERYWHERE: ("revocations", {}),
     audit.KEY_ROTATED: ("key_rotations", {}),
+    audit.MAIL_GIVEN_UP: ("mail_given_up", {}),
 }
 
 
@@ -52,6 +53,9 @@ class Metrics:
         self.rate_limited = Counter("authd_rate_limited", "Requests refused with 429",
                                     registry=r)
         self.key_rotations = Counter("authd_key_rotations", "Signing key rotations", registry=r)
+        self.mail_given_up = Counter("authd_mail_given_up",
+                                     "Outbox messages that kept failing until mail.give_up_after",
+                                     registry=r)
 
     def on_audit_event(self, event: str) -> None:
         counted = EVENT_COUNTERS.get(event)

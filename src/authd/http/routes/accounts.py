@@ -14,6 +14,7 @@ from starlette.responses import Response
 from authd.http.auth import check_origin, services
 from authd.http.requests import client_info, read_json_only
 from authd.http.responses import json_response
+from authd.http.routes.email import request_locale
 
 
 async def create_user(request: Request) -> Response:
@@ -21,7 +22,8 @@ async def create_user(request: Request) -> Response:
     check_origin(request, svc)  # no cross-site sign-up (login CSRF's cousin)
     body = await read_json_only(request, svc.settings.max_body_bytes)
     user = await svc.accounts.sign_up(body.get("email"), body.get("password"), body.get("name"),
-                                      client_info(request))
+                                      client_info(request),
+                                      body.get("locale") or request_locale(request))
     return json_response(
         {"id": user.id, "email": user.email, "name": user.name, "created_at": int(user.created_at)},
         status=201, headers={"Location": f"/v1/users/{user.id}"})

@@ -19,6 +19,7 @@ from authd.http.auth import (
 from authd.http.cookies import clear_session_cookie, cookie_name, set_session_cookie
 from authd.http.requests import client_info, read_json
 from authd.http.responses import NO_STORE, json_response
+from authd.http.routes.email import sign_in_by_email
 
 
 def _user_json(user: User) -> dict[str, Any]:
@@ -37,7 +38,10 @@ async def login(request: Request) -> Response:
     check_origin(request, svc)  # no login CSRF from foreign origins
     body = await read_json(request, svc.settings.max_body_bytes)
     who = client_info(request)
-    user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
+    if "code" in body or "token" in body:  # a mailed sign-in code or link
+        user = await sign_in_by_email(request, body.get("email"), body.get("code"), body.get("token"))
+    else:
+        user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
     started = await svc.cookie_sessions.start(user, who)
     response = json_response({"user": _user_json(user),
                               "csrf_token": svc.cookie_sessions.csrf_token(started.session)},

@@ -6,11 +6,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authd.core.clients import Client
-from authd.errors import InvalidCredentials, InvalidGrant, InvalidRequest, UnsupportedGrantType
+from authd.errors import (
+    EmailNotVerified,
+    EmailNotVerifiedGrant,
+    InvalidCredentials,
+    InvalidEmailToken,
+    InvalidGrant,
+    InvalidRequest,
+    UnsupportedGrantType,
+)
 from authd.http.auth import services
 from authd.http.requests import basic_credentials, client_info, read_params
 from authd.http.responses import NO_STORE, json_response
+from authd.http.routes.email import sign_in_by_email
 from authd.wiring import Services
+
+EMAIL_CODE_GRANT = "urn:authd:params:oauth:grant-type:email-code"
 
 
 def _client(request: Request, params: dict[str, str], svc: Services, *,
@@ -50,6 +61,20 @@ async def token(request: Request) -> Response:
             user = await svc.accounts.authenticate(username, password, who)
         except InvalidCredentials:
             raise InvalidGrant("wrong email or password") from None
+        except EmailNotVerified as exc:
+            raise EmailNotVerifiedGrant(exc.description) from None
+        pair = await svc.tokens.start_family(user, client.id, scope, audience, who)
+    elif grant == EMAIL_CODE_GRANT:  # a mailed sign-in code (with its address) or link token
+        scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
+        audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
+        if "token" not in params:
+            _required(params, "email")
+            _required(params, "code")
+        try:
+            user = await sign_in_by_email(request, params.get("email"), params.get("code"),
+                                          params.get("token"))
+        except InvalidEmailToken as exc:
+            raise InvalidGrant(exc.description) from None
         pair = await svc.tokens.start_family(user, client.id, scope, audience, who)
     elif grant == "authorization_code":  # a social login's one-time code (token mode)
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)

@@ -8,8 +8,10 @@ from sqlalchemy import text
 
 from authd.storage.sql.audit import SqlAudit
 from authd.storage.sql.db import Database
+from authd.storage.sql.email_tokens import SqlEmailTokens
 from authd.storage.sql.families import SqlFamilies
 from authd.storage.sql.keys import SqlKeys
+from authd.storage.sql.outbox import SqlOutbox
 from authd.storage.sql.revocations import SqlRevocations
 from authd.storage.sql.sessions import SqlCookieSessions
 from authd.storage.sql.social import SqlIdentities, SqlOneTimeCodes, SqlPendingLogins
@@ -28,13 +30,16 @@ class SqlStore:
     identities: SqlIdentities
     codes: SqlOneTimeCodes
     pending: SqlPendingLogins
+    email_tokens: SqlEmailTokens
+    outbox: SqlOutbox
 
     @classmethod
     def over(cls, db: Database) -> SqlStore:
         return cls(db=db, users=SqlUsers(db), keys=SqlKeys(db), families=SqlFamilies(db),
                    sessions=SqlCookieSessions(db), revocations=SqlRevocations(db),
                    audit=SqlAudit(db), identities=SqlIdentities(db), codes=SqlOneTimeCodes(db),
-                   pending=SqlPendingLogins(db))
+                   pending=SqlPendingLogins(db), email_tokens=SqlEmailTokens(db),
+                   outbox=SqlOutbox(db))
 
     async def ping(self) -> None:
         await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

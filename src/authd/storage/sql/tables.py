@@ -36,6 +36,7 @@ users = Table(
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
     Column("password_changed_at", Float, nullable=True),
+    Column("locale", String(35), nullable=True),
 )
 
 identities = Table(
@@ -144,4 +145,37 @@ audit_events = Table(
     Column("detail", JSON, nullable=True),
     Index("ix_audit_events_at", "at"),
     Index("ix_audit_events_user", "user_id"),
+)
+
+email_tokens = Table(
+    "email_tokens",
+    metadata,
+    Column("token_hash", LargeBinary(32), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+    Column("code_hash", LargeBinary(32), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Index("ix_email_tokens_user", "user_id", "purpose"),
+    Index("ix_email_tokens_email", "email", "purpose"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),  # mail | noop (webhooks later)
+    Column("payload", LargeBinary, nullable=True),  # sealed under the root secret; NULL once done
+    Column("created_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_by", String(32), nullable=True),
+    Column("claimed_until", Float, nullable=True),
+    Column("delivered_at", Float, nullable=True),
+    Column("failed_at", Float, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Index("ix_outbox_due", "delivered_at", "failed_at", "next_attempt_at"),
 )

@@ -1,0 +1,74 @@
+"""The durable outbox: rows written in a use case's transaction, claimed by workers with a lease.
+
+PostgreSQL: a claim is one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE
+SKIP LOCKED)``, so instances polling at once take disjoint rows without
+waiting on each other. SQLite: one writer thread per database file makes the
+same statement (without the locking clause) a claim by construction. A claim
+is a lease (``claimed_until``): a crashed instance's rows are claimed again
+once it runs out. Completing a row checks ``claimed_by``, so a worker whose
+lease ran out and was taken over does not overwrite the new claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, text, update
+
+from authd.core.models import OutboxItem
+from authd.storage.sql._base import SqlRepository
+from authd.storage.sql.tables import outbox as t
+
+_DUE = ("SELECT id FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL "
+        "AND next_attempt_at <= :now AND (claimed_until IS NULL OR claimed_until < :now) "
+        "ORDER BY next_attempt_at LIMIT :limit")
+_CLAIM = ("UPDATE outbox SET claimed_by = :claimer, claimed_until = :lease "
+          "WHERE id IN ({due}) "
+          "RETURNING id, kind, payload, created_at, next_attempt_at, attempts")
+
+
+def insert_item(c: Connection, item: OutboxItem) -> None:
+    """Write ``item`` in ``c``'s transaction (the one that writes the token it carries)."""
+    c.execute(insert(t).values(id=item.id, kind=item.kind, payload=item.payload,
+                               created_at=item.created_at, next_attempt_at=item.next_attempt_at,
+                               attempts=item.attempts))
+
+
+def _item(row: Any) -> OutboxItem:
+    m = row._mapping
+    return OutboxItem(id=m["id"], kind=m["kind"],
+                      payload=bytes(m["payload"]) if m["payload"] is not None else None,
+                      created_at=m["created_at"], next_attempt_at=m["next_attempt_at"],
+                      attempts=m["attempts"])
+
+
+class SqlOutbox(SqlRepository):
+    async def claim(self, now: float, lease_until: float, limit: int, claimer: str
+                    ) -> Sequence[OutboxItem]:
+        skip_locked = self._db.dialect == "postgresql"
+        sql = text(_CLAIM.format(due=_DUE + (" FOR UPDATE SKIP LOCKED" if skip_locked else "")))
+        params = {"now": now, "lease": lease_until, "limit": limit, "claimer": claimer}
+        rows = await self._db.write(lambda c: c.execute(sql, params).all())
+        return sorted((_item(r) for r in rows), key=lambda i: i.next_attempt_at)
+
+    async def delivered(self, item_id: str, claimer: str, now: float) -> None:
+        await self._finish(item_id, claimer, delivered_at=now, payload=None, claimed_until=None,
+                           last_error=None)
+
+    async def retry_at(self, item_id: str, claimer: str, at: float, error: str) -> None:
+        await self._finish(item_id, claimer, next_attempt_at=at, attempts=t.c.attempts + 1,
+                           claimed_until=None, last_error=error)
+
+    async def give_up(self, item_id: str, claimer: str, now: float, error: str) -> None:
+        await self._finish(item_id, claimer, failed_at=now, payload=None, attempts=t.c.attempts + 1,
+                           claimed_until=None, last_error=error)
+
+    async def pending_count(self) -> int:
+        query = select(func.count()).select_from(t).where(t.c.delivered_at.is_(None),
+                                                          t.c.failed_at.is_(None))
+        return int(await self._db.read(lambda c: c.execute(query).scalar_one()))
+
+    async def _finish(self, item_id: str, claimer: str, **values: Any) -> None:
+        statement = update(t).where(t.c.id == item_id, t.c.claimed_by == claimer).values(**values)
+        await self._db.write(lambda c: c.execute(statement))
