@@ -141,16 +141,26 @@ def _grant(grant: str, fields: Schema, required: list[str]) -> Schema:
                  **_TOKEN_OPTIONS}, ["grant_type", *required], extra=_STR)
 
 
+_EMAIL_CODE_GRANT = "urn:authd:params:oauth:grant-type:email-code"
+# A mailed link's token: 256 bits in base64url (43 characters); longer values are refused.
+_MAIL_TOKEN: Schema = {"type": "string", "minLength": 1, "maxLength": 128}
+_CODE: Schema = {"type": "string", "pattern": "^[0-9]{6}$"}
+_LOCALE: Schema = {"type": ["string", "null"], "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,3}$",
+                   "description": "the language of the account's mail (en, ko ...); default: "
+                                  "Accept-Language"}
+
 _TOKEN_REQUEST: Schema = {
     "oneOf": [
         {"$ref": "#/components/schemas/PasswordGrant"},
         {"$ref": "#/components/schemas/RefreshTokenGrant"},
         {"$ref": "#/components/schemas/AuthorizationCodeGrant"},
+        {"$ref": "#/components/schemas/EmailCodeGrant"},
     ],
     "discriminator": {"propertyName": "grant_type", "mapping": {
         "password": "#/components/schemas/PasswordGrant",
         "refresh_token": "#/components/schemas/RefreshTokenGrant",
         "authorization_code": "#/components/schemas/AuthorizationCodeGrant",
+        _EMAIL_CODE_GRANT: "#/components/schemas/EmailCodeGrant",
     }},
 }
 _TOKEN_RESPONSE = _obj({
@@ -222,7 +232,8 @@ def _accounts() -> Schema:
              **_errors(400, 403, 409, 413, 415, 429, 503)},
             security=_PUBLIC,
             body=_content(_obj({"email": _EMAIL, "password": _NEW_PASSWORD,
-                                "name": {"type": ["string", "null"], "maxLength": 200}},
+                                "name": {"type": ["string", "null"], "maxLength": 200},
+                                "locale": _LOCALE},
                                ["email", "password"]), _SIGN_UP_EXAMPLE))},
     }
 
@@ -262,11 +273,16 @@ def _oauth2() -> Schema:
 
 
 def _sessions() -> Schema:
-    login_body = _obj({"email": _TEXT, "password": _ANY_PASSWORD}, ["email", "password"])
+    login_body = {"oneOf": [
+        _obj({"email": _TEXT, "password": _ANY_PASSWORD}, ["email", "password"]),
+        _obj({"email": _EMAIL, "code": _CODE}, ["email", "code"]),
+        _obj({"token": _MAIL_TOKEN}, ["token"])]}
     return {
         "/v1/session": {
             "post": _op(
-                "login", "Cookie-mode login: sets the HttpOnly session cookie",
+                "login", "Cookie-mode login with a password, a mailed sign-in code and its email, "
+                "or a sign-in link's token: sets the HttpOnly session cookie (403 "
+                "email_not_verified for a password login with require_verified_email)",
                 {"200": _ok("logged in; Set-Cookie carries the session",
                             _obj({"user": _USER, "csrf_token": _STR}, ["user", "csrf_token"]),
                             {"user": _USER_EXAMPLE, "csrf_token": "q1W2e3R4t5Y6"}),
@@ -331,6 +347,57 @@ def _sessions() -> Schema:
             "deleteSession", "End one session or refresh family (404 if it is not the caller's)",
             {"204": _ok("ended"), **_errors(401, 403, 404, 503)},
             security=_BEARER_OR_COOKIE_CSRF, params=[_path_param("session_id", "fam_3kQ")])},
+    }
+
+
+def _email() -> Schema:
+    accepted = {"202": _ok("accepted: mail is on its way if there is anything to send",
+                           _obj({}), {})}
+    token_body = _content(_obj({"token": _MAIL_TOKEN}, ["token"]), {"token": "k3Jd...43 chars"})
+    email_body = _content(_obj({"email": _EMAIL}, ["email"]), {"email": "ada@example.com"})
+    return {
+        "/v1/email/verify": {"post": _op(
+            "verifyEmail", "Verify the address with the token of the mailed link",
+            {"200": _ok("verified", _obj({"email_verified": {"const": True}}, ["email_verified"]),
+                        {"email_verified": True}),
+             **_errors(400, 403, 413, 415, 429, 503)},
+            security=_PUBLIC, body=token_body)},
+        "/v1/email/verification": {"post": _op(
+            "resendVerification", "Mail the verification link again (signed in)",
+            {**accepted, **_errors(401, 403, 429, 503)}, security=_BEARER_OR_COOKIE_CSRF)},
+        "/v1/email": {"post": _op(
+            "changeEmail", "Change the account's address (a login within sensitive_max_age): a "
+            "confirmation link goes to the new address, a notice to the old",
+            {**accepted, **_errors(400, 401, 403, 413, 415, 429, 503)},
+            security=_BEARER_OR_COOKIE_CSRF,
+            body=_content(_obj({"new_email": _EMAIL}, ["new_email"]),
+                          {"new_email": "ada@new.example"}))},
+        "/v1/email/confirm": {"post": _op(
+            "confirmEmail", "Confirm the new address with the mailed link's token",
+            {"200": _ok("changed and verified", _obj({"email": _STR, "email_verified": _BOOL},
+                                                     ["email", "email_verified"]),
+                        {"email": "ada@new.example", "email_verified": True}),
+             **_errors(400, 403, 409, 413, 415, 429, 503)},
+            security=_PUBLIC, body=token_body)},
+        "/v1/email/sign-in": {"post": _op(
+            "startEmailSignIn", "Mail a six-digit sign-in code and link (valid 10 minutes); the "
+            "same answer whether or not an account exists",
+            {**accepted, **_errors(400, 403, 413, 415, 429, 503)},
+            security=_PUBLIC, body=email_body)},
+        "/v1/password/forgot": {"post": _op(
+            "forgotPassword", "Mail a password-reset link if the account exists; the same answer "
+            "either way",
+            {**accepted, **_errors(400, 403, 413, 415, 429, 503)},
+            security=_PUBLIC, body=email_body)},
+        "/v1/password/reset": {"post": _op(
+            "resetPassword", "Set a new password with the mailed link's token: every session and "
+            "refresh family ends and a notice is mailed",
+            {"200": _ok("the password is set", _obj({}), {}),
+             **_errors(400, 403, 413, 415, 429, 503)},
+            security=_PUBLIC,
+            body=_content(_obj({"token": _MAIL_TOKEN, "new_password": _NEW_PASSWORD},
+                               ["token", "new_password"]),
+                          {"token": "k3Jd...43 chars", "new_password": "a longer and newer passphrase"}))},
     }
 
 
@@ -439,6 +506,10 @@ def _components() -> Schema:
                                         ["refresh_token"]),
             "AuthorizationCodeGrant": _grant(
                 "authorization_code", {"code": _TEXT, "code_verifier": _STR}, ["code"]),
+            "EmailCodeGrant": _grant(
+                _EMAIL_CODE_GRANT, {"email": _EMAIL, "code": _CODE, "token": {
+                    **_MAIL_TOKEN, "description": "the sign-in link's token, instead of email "
+                                                  "and code"}}, []),
         },
         "responses": {f"E{status}": _error_response(status) for status in _ERROR_TEXT},
         "securitySchemes": {
@@ -459,8 +530,8 @@ def _components() -> Schema:
 @cache
 def openapi_document() -> dict[str, Any]:
     """Built once; tests compare it with the app's routes and fuzz a server against it."""
-    paths: dict[str, Any] = {**_accounts(), **_oauth2(), **_sessions(), **_identities(),
-                             **_public()}
+    paths: dict[str, Any] = {**_accounts(), **_oauth2(), **_sessions(), **_email(),
+                             **_identities(), **_public()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "authd", "version": authd.__version__,
