@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # loaded only when configured: idle memory is for what is use
     import httpx
     from redis.asyncio import Redis
 
+    from authd.mail import FileMailer, SmtpMailer, TemplateRenderer
     from authd.oauth.driver import ProviderClient
     from authd.storage.redis.fanout import RevocationFanout
 
@@ -237,8 +238,6 @@ def _mail(settings: Settings, store: SqlStore, secrets: ServerSecrets, hasher: P
     """The email use cases and the outbox worker: SMTP if ``mail.smtp_url``, else .eml files."""
     from authd.core.email_flows import MailPolicy
     from authd.core.email_tokens import Purpose, TokenTtls
-    from authd.mail import FileMailer, SmtpMailer, SmtpTarget, TemplateRenderer
-
     cfg = settings.mail
     outbox = OutboxWriter(secrets, clock)
     links = {Purpose.VERIFY: cfg.links.verify_email, Purpose.RESET: cfg.links.reset_password,
@@ -251,12 +250,22 @@ def _mail(settings: Settings, store: SqlStore, secrets: ServerSecrets, hasher: P
         requests_per_ip=cfg.requests_per_ip)
     email = EmailAccounts(store.users, store.email_tokens, outbox, hasher, guard, directory,
                           auditor, clock, policy)
-    renderer = TemplateRenderer(cfg.from_, cfg.templates_dir)
-    mailer = (SmtpMailer(SmtpTarget.from_url(cfg.smtp_url.get_secret_value(), cfg.smtp_timeout))
-              if cfg.smtp_url else FileMailer(settings.data_dir / "outbox"))
+    renderer, mailer = build_mailer(settings)
     worker = OutboxWorker(store.outbox, outbox, renderer, mailer, auditor, clock,
                           give_up_after=cfg.give_up_after)
     return email, worker, outbox
+
+
+def build_mailer(settings: Settings) -> tuple[TemplateRenderer, FileMailer | SmtpMailer]:
+    """The templates and the mailer of ``settings``: SMTP if ``mail.smtp_url``, else .eml files."""
+    from authd.mail import FileMailer, SmtpMailer, SmtpTarget, TemplateRenderer
+
+    cfg = settings.mail
+    renderer = TemplateRenderer(cfg.from_, cfg.templates_dir)
+    if cfg.smtp_url:
+        target = SmtpTarget.from_url(cfg.smtp_url.get_secret_value(), cfg.smtp_timeout)
+        return renderer, SmtpMailer(target)
+    return renderer, FileMailer(settings.data_dir / "outbox")
 
 
 def _providers(settings: Settings, clock: Clock) -> tuple[httpx.AsyncClient | None,

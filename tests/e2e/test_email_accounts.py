@@ -283,3 +283,58 @@ def test_require_verified_email_refuses_password_logins_until_verified(tmp_path:
                 login(http, email)
         finally:
             server.stop()
+
+
+# -- authd mail test ----------------------------------------------------------------------------
+
+
+def _mail_cli(tmp_path: Path, smtp_url: str | None, address: str = "ops@example.com"
+              ) -> tuple[int, str, str]:
+    env = {"AUTHD_MAIL__SMTP_URL": smtp_url} if smtp_url else {}
+    server = AuthdServer(tmp_path, env={**env, "AUTHD_MAIL__SMTP_TIMEOUT": "5"})
+    done = server.cli("mail", "test", address, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_mail_test_delivers_through_the_smtp_server(tmp_path: Path) -> None:
+    """`authd mail test` sends one message through the configured SMTP server and says so."""
+    with SmtpSink(tmp_path / "mailbox") as sink:
+        code, out, err = _mail_cli(tmp_path, sink.url)
+        assert code == 0, err
+        assert "sent a test message" in out
+        assert sink.wait_for("ops@example.com")
+
+
+def test_mail_test_without_smtp_writes_an_eml_file(tmp_path: Path) -> None:
+    """Without smtp_url the test message lands as an .eml file in data_dir/outbox/."""
+    code, out, _ = _mail_cli(tmp_path, None)
+    assert code == 0 and "outbox" in out
+    assert list((tmp_path / "outbox").glob("*.eml"))
+
+
+@pytest.mark.parametrize(("url", "stage"), [
+    ("smtp://no-such-host.invalid:587", "dns"),
+    ("smtp://127.0.0.1:9?tls=none", "connect"),
+])
+def test_mail_test_names_what_failed_in_one_sentence(tmp_path: Path, url: str, stage: str) -> None:
+    """A name that does not resolve or a port nobody listens on: exit 1 and one line, no traceback."""
+    code, _, err = _mail_cli(tmp_path, url)
+    assert code == 1
+    assert err.strip().count("\n") == 0 and f"({stage})" in err and "Traceback" not in err
+
+
+def test_mail_test_names_a_server_without_starttls(tmp_path: Path) -> None:
+    """A server on 587 that offers no STARTTLS is refused (tls) rather than sent to in clear."""
+    with SmtpSink(tmp_path / "mailbox") as sink:
+        code, _, err = _mail_cli(tmp_path, f"smtp://127.0.0.1:{sink.port}")
+        assert code == 1 and "(tls)" in err and "STARTTLS" in err
+
+
+@pytest.mark.parametrize("url", ["smtp://mail.example.com:25?tls=none", "http://mail.example.com",
+                                 "smtps://"])
+def test_a_wrong_smtp_url_is_one_clear_sentence(tmp_path: Path, url: str) -> None:
+    """Clear-text SMTP to anything but loopback, or a URL that is no SMTP URL, stops at start-up
+    with one line naming mail.smtp_url."""
+    server = AuthdServer(tmp_path, env={"AUTHD_MAIL__SMTP_URL": url})
+    done = server.cli("config", "check", check=False)
+    assert done.returncode == 2 and "mail.smtp_url" in done.stderr and "Traceback" not in done.stderr

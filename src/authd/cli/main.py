@@ -34,10 +34,12 @@ keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 clients_app = typer.Typer(help="OAuth clients.", no_args_is_help=True)
+mail_app = typer.Typer(help="Outgoing mail.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
 app.add_typer(clients_app, name="clients")
+app.add_typer(mail_app, name="mail")
 app.add_typer(bench_app, name="bench")
 
 
@@ -219,6 +221,21 @@ def config_check() -> None:
     """Print the effective configuration (secrets masked); exit 2 on any error."""
     settings = _settings()
     typer.echo(orjson.dumps(settings.masked(), option=orjson.OPT_INDENT_2).decode())
+
+
+@mail_app.command("test")
+def mail_test(address: Annotated[str, typer.Argument(help="Where to send the test message.")]) -> None:
+    """Send a test message through the configured mailer; say in one sentence what failed."""
+    from authd.cli.mail import send_test
+
+    settings = _settings()
+    try:
+        where = asyncio.run(send_test(settings, address))
+    except AuthdError as exc:
+        stage = getattr(exc, "stage", None)
+        typer.echo(f"mail test failed{f' ({stage})' if stage else ''}: {exc.description}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"sent a test message to {address} through {where}")
 
 
 def main() -> None:
