@@ -21,6 +21,7 @@ SCRIPTS = [
     ("scale", ["-m", "benchmarks.bench_scale"], ["--seconds", "4", "--revocations", "300"]),
     ("memory", ["-m", "benchmarks.bench_session_memory"], ["--sessions", "2000"]),
     ("idle-rss", ["-m", "benchmarks.bench_memory"], ["--logins", "10"]),
+    ("mail", ["-m", "benchmarks.bench_mail"], ["--requests", "300", "--messages", "600"]),
 ]
 
 

@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # loaded only when configured: idle memory is for what is use
 log = logging.getLogger("authd")
 KEY_RELOAD_INTERVAL = 10.0
 FEED_PRUNE_INTERVAL = 300.0
+MAIL_WAKE_DELAY = 0.05
 
 
 @dataclass
@@ -93,8 +94,12 @@ class Services:
             FEED_PRUNE_INTERVAL, self.social.prune, "pending social login pruning")))
         self._tasks.append(asyncio.create_task(self._every(
             FEED_PRUNE_INTERVAL, self.prune_audit, "audit trail pruning")))
-        if self.mail_worker is not None:
+        if self.mail_worker is not None and self.email is not None:
             self._tasks.append(asyncio.create_task(self._deliver_mail(self.mail_worker)))
+            self._tasks.append(asyncio.create_task(self._every(
+                FEED_PRUNE_INTERVAL, self.mail_worker.prune, "outbox pruning")))
+            self._tasks.append(asyncio.create_task(self._every(
+                FEED_PRUNE_INTERVAL, self.email.prune, "email token pruning")))
         if self.fanout is not None:
             cache = self.session_cache
             on_ended = cache.forget if cache is not None else None
@@ -107,8 +112,12 @@ class Services:
                 self.revocations.denylist.add, on_reconnect, on_ended)))
 
     def wake_mail(self) -> None:
-        """A message was committed here: deliver it now rather than at the next poll."""
-        self._mail_wake.set()
+        """A message was committed here: deliver it shortly rather than at the next poll.
+
+        Shortly, not at once: delivery then runs after the request's answer is sent, so
+        a request that mails takes no longer than one that does not.
+        """
+        asyncio.get_running_loop().call_later(MAIL_WAKE_DELAY, self._mail_wake.set)
 
     async def _deliver_mail(self, worker: OutboxWorker) -> None:
         """Deliver due outbox rows, woken by a local write or every ``mail.poll_interval``."""

@@ -165,3 +165,43 @@ async def test_concurrent_claims_never_share_a_message(store: SqlStore) -> None:
                                     for i in range(12)))
     ids = [item.id for batch in claims for item in batch]
     assert len(ids) == len(set(ids)) == 60
+
+
+async def test_an_unreachable_server_pauses_delivery_instead_of_hammering_it(store: SqlStore) -> None:
+    """When the mail server cannot be reached, the rest of the batch is not tried and no new claims
+    are made until the pause ends; then everything is delivered."""
+    clock, mailer = FixedClock(), Recorder()
+    writer, worker = _parts(store, clock, mailer)
+    for n in range(5):
+        await store.email_tokens.issue(None, writer.item(_request(f"u{n}@example.com")))
+    mailer.failure = MailError("connect", "refused")
+    tries = 0
+    original = mailer.send
+
+    async def counting(mail: OutgoingMail) -> None:
+        nonlocal tries
+        tries += 1
+        await original(mail)
+    mailer.send = counting  # type: ignore[method-assign]
+    await worker.run_once()
+    assert tries == 1
+    assert await worker.run_once() == 0
+    mailer.failure = None
+    clock.advance(3600)
+    while await worker.run_once():
+        pass
+    assert len(mailer.sent) == 5
+
+
+async def test_old_rows_and_tokens_are_pruned(store: SqlStore) -> None:
+    """Delivered rows go after a day, expired email tokens a day after expiry; pending rows stay."""
+    clock, mailer = FixedClock(), Recorder()
+    writer, worker = _parts(store, clock, mailer)
+    await store.email_tokens.issue(None, writer.item(_request()))
+    await worker.run_once()
+    await store.email_tokens.issue(None, writer.item(_request()))
+    mailer.failure = MailError("connect", "down")
+    await worker.run_once()
+    clock.advance(2 * 86_400)
+    assert await worker.prune() == 1
+    assert await store.outbox.pending_count() == 1

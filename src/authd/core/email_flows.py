@@ -101,7 +101,7 @@ class EmailAccounts:
         address = await self._count_request(email, client)
         user = await self._users.find_user_by_email(address)
         if user is None or user.disabled:
-            await self._enqueue(None)
+            await self._enqueue(None, decoy_for=address)
             return
         await self._mail_token(Purpose.RESET, user, address, "reset_password", locale)
 
@@ -110,7 +110,7 @@ class EmailAccounts:
         address = await self._count_request(email, client)
         user = await self._users.find_user_by_email(address)
         if (user is None and not self._policy.email_sign_up) or (user is not None and user.disabled):
-            await self._enqueue(None)
+            await self._enqueue(None, decoy_for=address)
             return
         issued = issue(Purpose.SIGN_IN, address, user.id if user else None, self._clock.now(),
                        self._policy.ttls.sign_in, with_code=True)
@@ -274,9 +274,18 @@ class EmailAccounts:
         await self._tokens.issue(issued.record, self._outbox.item(request))
         self._outbox.written()
 
-    async def _enqueue(self, request: MailRequest | None) -> None:
-        await self._tokens.issue(None, self._outbox.item(request))
+    async def _enqueue(self, request: MailRequest | None, decoy_for: str | None = None) -> None:
+        """Write ``request`` (None: a no-op row). ``decoy_for``: also a token row that nothing can
+        redeem, so that an unknown address costs the same writes as a known one."""
+        decoy = None
+        if decoy_for is not None:
+            decoy = issue(Purpose.DECOY, decoy_for, None, self._clock.now(), 60).record
+        await self._tokens.issue(decoy, self._outbox.item(request))
         self._outbox.written()
+
+    async def prune(self) -> int:
+        """Drop tokens that expired a day ago (a late replay still finds its token used until then)."""
+        return await self._tokens.prune_tokens(self._clock.now() - 86_400)
 
     def _request(self, to: str, template: str, user: User | None, locale: str | None,
                  values: dict[str, str]) -> MailRequest:

@@ -30,6 +30,7 @@ class Purpose(StrEnum):
     RESET = "reset_password"
     CHANGE = "confirm_email"
     SIGN_IN = "sign_in"
+    DECOY = "decoy"  # written for unknown addresses: the same work, never redeemable
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,8 @@ class TokenTtls:
 
     def of(self, purpose: Purpose) -> int:
         return {Purpose.VERIFY: self.verify, Purpose.RESET: self.reset,
-                Purpose.CHANGE: self.change, Purpose.SIGN_IN: self.sign_in}[purpose]
+                Purpose.CHANGE: self.change, Purpose.SIGN_IN: self.sign_in,
+                Purpose.DECOY: 60}[purpose]
 
 
 @dataclass(frozen=True, slots=True)

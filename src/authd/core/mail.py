@@ -37,6 +37,7 @@ LEASE = 60.0
 BATCH = 50
 FIRST_RETRY = 5.0
 MAX_RETRY = 3600.0
+UNREACHABLE = frozenset({"dns", "connect", "tls", "auth"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,16 @@ class OutboxWorker:
         self._clock = clock
         self._give_up_after = give_up_after
         self._claimer = new_id()
+        self._paused_until = 0.0  # the mail server is unreachable: no claims before this
+
+    @property
+    def paused_until(self) -> float:
+        return self._paused_until
+
+    async def prune(self) -> int:
+        """Forget delivered rows after a day and given-up rows after 30 days (operators' window)."""
+        now = self._clock.now()
+        return await self._store.prune_outbox(now - 86_400, now - 30 * 86_400)
 
     async def close(self) -> None:
         """Close the mailer's connection (an SMTP session kept open between messages)."""
@@ -117,24 +128,41 @@ class OutboxWorker:
     async def run_once(self, limit: int = BATCH) -> int:
         """Claim and deliver one batch; how many rows were claimed (0: nothing is due)."""
         now = self._clock.now()
+        if now < self._paused_until:
+            return 0
         items = await self._store.claim(now, now + LEASE, limit, self._claimer)
-        for item in items:
-            await self._deliver(item)
+        done: list[str] = []
+        try:
+            for n, item in enumerate(items):
+                if self._clock.now() < self._paused_until:  # the server went away mid-batch
+                    for rest in items[n:]:
+                        await self._store.retry_at(rest.id, self._claimer, self._paused_until,
+                                                   "not tried: the mail server is unreachable")
+                    break
+                if await self._deliver(item):
+                    done.append(item.id)
+        finally:
+            # One commit per batch: a crash before it sends these again (at least once).
+            await self._store.delivered(done, self._claimer, self._clock.now())
         return len(items)
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _deliver(self, item: OutboxItem) -> bool:
+        """True once the mail server accepted it (or there was nothing to send)."""
         try:
             request = self._writer.open(item)
-            if request is not None:
-                await self._mailer.send(self._renderer.render(request, item.id))
+            if request is not None:  # rendered off the event loop: requests are not held up
+                mail = await asyncio.to_thread(self._renderer.render, request, item.id)
+                await self._mailer.send(mail)
         except MailError as exc:
+            if exc.stage in UNREACHABLE:  # every message would fail alike: pause, not hammer
+                self._paused_until = self._clock.now() + FIRST_RETRY
             await self._failed(item, f"{exc.stage}: {exc.description}", permanent=exc.permanent)
-            return
+            return False
         except Exception as exc:  # a template or a root-secret problem: retried like an outage
             log.warning("outbox message %s could not be prepared", item.id, exc_info=True)
             await self._failed(item, type(exc).__name__, permanent=False)
-            return
-        await self._store.delivered(item.id, self._claimer, self._clock.now())
+            return False
+        return True
 
     async def _failed(self, item: OutboxItem, error: str, *, permanent: bool) -> None:
         now = self._clock.now()

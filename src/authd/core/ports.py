@@ -203,6 +203,8 @@ class EmailTokenStore(Protocol):
         """Mark verified if the user's address is still ``email``."""
         ...
 
+    async def prune_tokens(self, expired_before: float) -> int: ...
+
     async def reset_password(self, user_id: str, password_hash: str, email: str, now: float) -> None:
         """Set the password (changed at ``now``), verify ``email`` if it is still the user's, void
         every unused reset token of the user."""
@@ -217,8 +219,8 @@ class OutboxStore(Protocol):
         """Up to ``limit`` due, undelivered messages not claimed by a live lease, now leased."""
         ...
 
-    async def delivered(self, item_id: str, claimer: str, now: float) -> None:
-        """Done: the sealed payload is dropped."""
+    async def delivered(self, item_ids: Sequence[str], claimer: str, now: float) -> None:
+        """Done, in one transaction: the sealed payloads are dropped."""
         ...
 
     async def retry_at(self, item_id: str, claimer: str, at: float, error: str) -> None: ...
@@ -228,6 +230,10 @@ class OutboxStore(Protocol):
         ...
 
     async def pending_count(self) -> int: ...
+
+    async def prune_outbox(self, delivered_before: float, failed_before: float) -> int:
+        """Drop rows delivered before ``delivered_before`` and given up before ``failed_before``."""
+        ...
 
 
 class Mailer(Protocol):

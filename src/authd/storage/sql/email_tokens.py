@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authd.core.email_tokens import EmailToken, Purpose
@@ -76,6 +76,10 @@ class SqlEmailTokens(SqlRepository):
                 attempts=misses, used_at=now if misses >= max_attempts else None))
             return None
         return await self._db.write(attempt)
+
+    async def prune_tokens(self, expired_before: float) -> int:
+        statement = delete(t).where(t.c.expires_at < expired_before)
+        return await self._db.write(lambda c: int(c.execute(statement).rowcount))
 
     async def set_email(self, user_id: str, email: str) -> None:
         statement = update(users).where(users.c.id == user_id).values(email=email,

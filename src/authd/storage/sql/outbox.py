@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, text, update
 
 from authd.core.models import OutboxItem
 from authd.storage.sql._base import SqlRepository
@@ -52,9 +52,12 @@ class SqlOutbox(SqlRepository):
         rows = await self._db.write(lambda c: c.execute(sql, params).all())
         return sorted((_item(r) for r in rows), key=lambda i: i.next_attempt_at)
 
-    async def delivered(self, item_id: str, claimer: str, now: float) -> None:
-        await self._finish(item_id, claimer, delivered_at=now, payload=None, claimed_until=None,
-                           last_error=None)
+    async def delivered(self, item_ids: Sequence[str], claimer: str, now: float) -> None:
+        if not item_ids:
+            return
+        statement = (update(t).where(t.c.id.in_(list(item_ids)), t.c.claimed_by == claimer)
+                     .values(delivered_at=now, payload=None, claimed_until=None, last_error=None))
+        await self._db.write(lambda c: c.execute(statement))
 
     async def retry_at(self, item_id: str, claimer: str, at: float, error: str) -> None:
         await self._finish(item_id, claimer, next_attempt_at=at, attempts=t.c.attempts + 1,
@@ -68,6 +71,11 @@ class SqlOutbox(SqlRepository):
         query = select(func.count()).select_from(t).where(t.c.delivered_at.is_(None),
                                                           t.c.failed_at.is_(None))
         return int(await self._db.read(lambda c: c.execute(query).scalar_one()))
+
+    async def prune_outbox(self, delivered_before: float, failed_before: float) -> int:
+        statement = delete(t).where(or_(t.c.delivered_at < delivered_before,
+                                        t.c.failed_at < failed_before))
+        return await self._db.write(lambda c: int(c.execute(statement).rowcount))
 
     async def _finish(self, item_id: str, claimer: str, **values: Any) -> None:
         statement = update(t).where(t.c.id == item_id, t.c.claimed_by == claimer).values(**values)
