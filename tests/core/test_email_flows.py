@@ -327,3 +327,14 @@ async def test_mail_follows_the_sign_up_locale(services: tuple[Services, FixedCl
     assert "이메일" in mail["Subject"]
     html = mail.get_body(preferencelist=("html",))
     assert html is not None and "이메일" in str(html.get_content())
+
+
+async def test_linking_and_unlinking_an_identity_mails_a_notice(
+        services: tuple[Services, FixedClock]) -> None:
+    """A user learns by mail when a social identity is linked to or unlinked from the account."""
+    svc, _ = services
+    user = await _sign_up(svc)
+    await svc.identity_links.link(user.id, "acme", "subject-1", None, WHO)
+    assert await _mail(svc, user.email, "was linked")
+    await svc.identity_links.unlink(user.id, "acme", WHO)
+    assert await _mail(svc, user.email, "was unlinked")
