@@ -338,3 +338,16 @@ async def test_linking_and_unlinking_an_identity_mails_a_notice(
     assert await _mail(svc, user.email, "was linked")
     await svc.identity_links.unlink(user.id, "acme", WHO)
     assert await _mail(svc, user.email, "was unlinked")
+
+
+async def test_link_redemptions_are_limited_per_ip(tmp_path: Path) -> None:
+    """One IP presenting link after link (each a database write) is stopped with a Retry-After."""
+    svc = await build_services(Settings(data_dir=tmp_path, mail={"requests_per_ip": 1}), FixedClock())
+    try:
+        for _ in range(10):
+            with pytest.raises(InvalidEmailToken):
+                await _email(svc).verify("not-a-token", WHO)
+        with pytest.raises(RateLimited):
+            await _email(svc).verify("not-a-token", WHO)
+    finally:
+        await svc.close()

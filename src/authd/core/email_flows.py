@@ -150,6 +150,7 @@ class EmailAccounts:
     # -- redeeming --------------------------------------------------------------------------------
 
     async def verify(self, token: object, client: ClientInfo) -> User:
+        await self._count_redemption(client)
         record = await self._tokens.consume(token_digest(token), Purpose.VERIFY, self._clock.now())
         user = await self._owner(record, Purpose.VERIFY)
         assert record is not None
@@ -164,6 +165,7 @@ class EmailAccounts:
         The policy is applied before the token is used, so a refused password
         leaves the link usable.
         """
+        await self._count_redemption(client)
         digest = token_digest(token)
         if not isinstance(new_password, str):
             raise InvalidRequest("new_password must be a string")
@@ -182,6 +184,7 @@ class EmailAccounts:
 
     async def confirm_email(self, token: object, client: ClientInfo) -> User:
         """The new address, verified; EmailTaken if someone took it meanwhile."""
+        await self._count_redemption(client)
         record = await self._tokens.consume(token_digest(token), Purpose.CHANGE, self._clock.now())
         user = await self._owner(record, Purpose.CHANGE)
         assert record is not None
@@ -214,6 +217,7 @@ class EmailAccounts:
         return await self._signed_in(record.email, record.user_id, client)
 
     async def sign_in_with_token(self, token: object, client: ClientInfo) -> User:
+        await self._count_redemption(client)
         now = self._clock.now()
         record = await self._tokens.consume(token_digest(token), Purpose.SIGN_IN, now)
         if record is None or record.purpose != Purpose.SIGN_IN.value or record.expires_at <= now:
@@ -251,6 +255,12 @@ class EmailAccounts:
         address = normalise_email(email)
         await self._guard.check_quota("mailto", address, self._policy.per_address_per_hour, HOUR)
         return address
+
+    async def _count_redemption(self, client: ClientInfo) -> None:
+        """Links carry 256 bits, so this is no guessing defence: it bounds the database work one
+        IP can cause (each attempt is a write) at ten times the mail-request limit."""
+        await self._guard.check_quota("mailtoken", client.ip or "unknown",
+                                      10 * self._policy.requests_per_ip)
 
     async def _owner(self, record: EmailToken | None, purpose: Purpose) -> User:
         if record is None or record.user_id is None:
