@@ -36,7 +36,7 @@ no class here shares a name with a codec error.
     ├── UpstreamUnavailable         502 temporarily_unavailable
     │   └── MailError               (the mail server failed; only the outbox worker and the CLI see it)
     ├── ServiceUnavailable          503 temporarily_unavailable
-    └── SocialLoginError            (authd.oauth.errors; never raised itself, adds redirect_to)
+    └── SocialLoginError            (never raised itself, adds redirect_to)
         ├── InvalidState            400 invalid_request (also an InvalidRequest)
         ├── ProviderRefused         400 access_denied
         ├── InvalidIdToken          400 invalid_grant
@@ -200,3 +200,51 @@ class MailError(UpstreamUnavailable):
 class ServiceUnavailable(AuthdError):
     status, code = 503, "temporarily_unavailable"
     default_description = "a backing service is unavailable"
+
+
+# -- social login ------------------------------------------------------------------
+# ``redirect_to`` is set when the login's state was valid: the user is then sent
+# back to the app with ``error=...`` instead of seeing an authd error page.
+
+
+class SocialLoginError(AuthdError):
+    """A social login that cannot complete; the subclass says whose fault and how to answer."""
+
+    redirect_to: str | None = None
+
+    def __init__(self, description: str | None = None, redirect_to: str | None = None) -> None:
+        super().__init__(description)
+        self.redirect_to = redirect_to
+
+
+class InvalidState(SocialLoginError, InvalidRequest):
+    """400: the callback does not belong to a login this browser started."""
+
+    default_description = "the login state is missing, wrong, expired or already used"
+
+
+class ProviderRefused(SocialLoginError):
+    """400: the user (or the provider) declined the login."""
+
+    status, code = 400, "access_denied"
+    default_description = "the provider did not authenticate the user"
+
+
+class InvalidIdToken(SocialLoginError):
+    """400: the provider's answer does not prove who the user is."""
+
+    status, code = 400, "invalid_grant"
+    default_description = "the provider's ID token is invalid"
+
+
+class ProviderUnavailable(SocialLoginError, UpstreamUnavailable):
+    """502: the provider could not be reached or answered something unusable: not the user's fault."""
+
+    default_description = "the login provider is unavailable"
+
+
+class LoginRefused(SocialLoginError):
+    """400: the provider vouched for the user, but authd's account rules say no."""
+
+    status, code = 400, "access_denied"
+    default_description = "this login cannot be used"

@@ -16,10 +16,8 @@ from authd.config import Settings
 from authd.core.ids import b64url, new_id
 from authd.core.models import ClientInfo, Identity, User
 from authd.core.social import CODE_TTL, decide_link
-from authd.errors import InvalidGrant
-from authd.oauth.errors import LoginRefused
-from authd.oauth.flow import Profile
-from authd.oauth.request import PENDING_TTL, state_key
+from authd.core.social_models import PENDING_TTL, Profile, state_key
+from authd.errors import InvalidGrant, LoginRefused
 from authd.wiring import Services, build_services
 
 WHO = ClientInfo(ip="203.0.113.9", user_agent="test")

@@ -150,7 +150,7 @@ def test_no_server_error_shares_a_name_with_a_codec_error() -> None:
     The server's 401 is `Unauthenticated`; a reader never has to ask which InvalidToken is meant.
     """
     from authd import errors
-    from authd.oauth import errors as social_errors
+    from authd import errors as social_errors  # social-login errors are in the one tree
 
     codec = {name for name in PUBLIC_NAMES if name[0].isupper()}
     server = {name for module in (errors, social_errors) for name, value in vars(module).items()

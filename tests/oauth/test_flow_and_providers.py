@@ -12,9 +12,10 @@ import pytest
 
 from authd import jose
 from authd.config import ProviderConfig
+from authd.core.social_models import Profile, new_pending
+from authd.errors import InvalidIdToken, LoginRefused, ProviderRefused, ProviderUnavailable
 from authd.oauth import flow
-from authd.oauth.errors import InvalidIdToken, LoginRefused, ProviderRefused, ProviderUnavailable
-from authd.oauth.flow import ClientCredentials, HttpRequest, HttpResponse, NeedKeys, Profile
+from authd.oauth.flow import ClientCredentials, HttpRequest, HttpResponse, NeedKeys
 from authd.oauth.providers import (
     GOOGLE_ISSUERS,
     discovery_url,
@@ -22,7 +23,7 @@ from authd.oauth.providers import (
     metadata_from_discovery,
     scopes_for,
 )
-from authd.oauth.request import authorize_url, new_pending
+from authd.oauth.request import authorize_url
 
 NOW = 1_700_000_000.0
 ISSUER = "https://id.example"

@@ -11,9 +11,10 @@ import pytest
 
 from authd import jose
 from authd.core.ids import b64url
-from authd.oauth.errors import InvalidIdToken, InvalidState, ProviderRefused
+from authd.core.social_models import new_pending
+from authd.errors import InvalidIdToken, InvalidState, ProviderRefused
 from authd.oauth.idtoken import validate_id_token
-from authd.oauth.request import authorize_url, check_callback, code_challenge, new_pending
+from authd.oauth.request import authorize_url, check_callback, code_challenge
 
 NOW = 1_700_000_000.0
 ISSUER = "https://id.example"

@@ -51,9 +51,8 @@ from authd.core.audit import Auditor
 from authd.core.ids import b64url, new_secret
 from authd.core.models import ClientInfo, Identity, User
 from authd.core.ports import IdentityStore, PendingLoginStore, UserStore
-from authd.errors import Conflict, InvalidGrant, InvalidRequest, NotFound
-from authd.oauth.errors import LoginRefused
-from authd.oauth.flow import Profile
+from authd.core.social_models import Profile
+from authd.errors import Conflict, InvalidGrant, InvalidRequest, LoginRefused, NotFound
 
 LINK_TICKET_TTL = 60.0
 LINK_CODE_TTL = 60.0

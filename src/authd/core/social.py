@@ -43,11 +43,16 @@ from authd.core.ids import b64url, digest, new_id, new_secret
 from authd.core.models import ClientInfo, Identity, OneTimeCode, User
 from authd.core.ports import IdentityStore, OneTimeCodeStore, PendingLoginStore, UserStore
 from authd.core.secrets import ServerSecrets
+from authd.core.social_models import (
+    PENDING_TTL,
+    Mode,
+    PendingLogin,
+    Profile,
+    new_pending,
+    state_key,
+)
 from authd.core.tokens import TokenPair, TokenService
-from authd.errors import Conflict, InvalidGrant, InvalidRequest
-from authd.oauth.errors import LoginRefused
-from authd.oauth.flow import Profile
-from authd.oauth.request import PENDING_TTL, Mode, PendingLogin, new_pending, state_key
+from authd.errors import Conflict, InvalidGrant, InvalidRequest, LoginRefused
 
 CODE_TTL = 60.0
 REPLAY_RETRY_DELAYS = (0.1, 0.2, 0.4, 0.8, 0.0)

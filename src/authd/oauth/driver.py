@@ -20,8 +20,9 @@ import orjson
 from authd import jose
 from authd.clock import Clock
 from authd.config import ProviderConfig
+from authd.core.social_models import PendingLogin, Profile
+from authd.errors import ProviderUnavailable
 from authd.oauth import flow
-from authd.oauth.errors import ProviderUnavailable
 from authd.oauth.providers import (
     ProviderMetadata,
     discovery_url,
@@ -29,7 +30,6 @@ from authd.oauth.providers import (
     metadata_from_discovery,
     scopes_for,
 )
-from authd.oauth.request import PendingLogin
 
 CACHE_TTL = 3600.0
 MIN_JWKS_REFETCH = 10.0
@@ -80,7 +80,7 @@ class ProviderClient:
         value: ProviderMetadata = self._metadata.value
         return value
 
-    async def complete(self, pending: PendingLogin, code: str) -> flow.Profile:
+    async def complete(self, pending: PendingLogin, code: str) -> Profile:
         metadata = await self.metadata()
         steps = flow.complete_login(self.name, metadata, self.credentials, pending, code,
                                     now=self._clock.now())
@@ -89,7 +89,7 @@ class ProviderClient:
             try:
                 step = steps.send(answer) if answer is not None else next(steps)
             except StopIteration as done:
-                profile: flow.Profile = done.value
+                profile: Profile = done.value
                 return profile
             if isinstance(step, flow.NeedKeys):
                 answer = await self._provider_keys(metadata, step.refresh)

@@ -25,10 +25,10 @@ from urllib.parse import quote
 import orjson
 
 from authd import jose
-from authd.oauth.errors import InvalidIdToken, LoginRefused, ProviderRefused, ProviderUnavailable
+from authd.core.social_models import PendingLogin, Profile
+from authd.errors import InvalidIdToken, LoginRefused, ProviderRefused, ProviderUnavailable
 from authd.oauth.idtoken import validate_id_token
 from authd.oauth.providers import ProviderMetadata
-from authd.oauth.request import PendingLogin
 
 MAX_RESPONSE_BYTES = 256 * 1024
 
@@ -59,17 +59,6 @@ class ClientCredentials:
     client_id: str
     client_secret: str
     redirect_uri: str
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """Who the provider says the user is; ``subject`` is the only stable identifier."""
-
-    provider: str
-    subject: str
-    email: str | None
-    email_verified: bool
-    name: str | None
 
 
 Step = HttpRequest | NeedKeys

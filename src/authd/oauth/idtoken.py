@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from authd import jose
-from authd.oauth.errors import InvalidIdToken
+from authd.errors import InvalidIdToken
 
 LEEWAY = 60.0
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from authd.config import ProviderConfig
-from authd.oauth.errors import ProviderUnavailable
+from authd.errors import ProviderUnavailable
 
 Kind = Literal["oidc", "github"]
 AuthMethod = Literal["client_secret_basic", "client_secret_post"]

@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authd.core.social import check_app_challenge
-from authd.errors import InvalidRequest, NotFound, Unauthenticated
+from authd.core.social_models import PENDING_TTL, Mode, PendingLogin
+from authd.errors import InvalidRequest, InvalidState, NotFound, SocialLoginError, Unauthenticated
 from authd.http.auth import services
 from authd.http.cookies import (
     binding_cookie_name,
@@ -27,9 +28,8 @@ from authd.http.cookies import (
     set_session_cookie,
 )
 from authd.http.requests import client_info, read_query
-from authd.oauth.errors import InvalidState, SocialLoginError
 from authd.oauth.redirects import check_redirect_to
-from authd.oauth.request import PENDING_TTL, Mode, PendingLogin, authorize_url, check_callback
+from authd.oauth.request import authorize_url, check_callback
 from authd.wiring import Services
 
 if TYPE_CHECKING:  # the driver (httpx) is loaded only when a provider is configured
