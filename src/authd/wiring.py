@@ -26,6 +26,13 @@ from authd.core.identities import IdentityLinks
 from authd.core.keys import KeyManager
 from authd.core.mail import OutboxWorker, OutboxWriter
 from authd.core.passwords import PasswordHasher
+from authd.core.policies import (
+    ClientPolicy,
+    RateLimitPolicy,
+    RegisteredClient,
+    SessionPolicy,
+    TokenPolicy,
+)
 from authd.core.ports import CookieSessionStore
 from authd.core.ratelimit import BruteForceGuard, RateLimitStore
 from authd.core.revocation import Revocations
@@ -192,7 +199,7 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
         redis = create_redis(settings.redis_url)
         limits = FallbackRateLimitStore(
             RedisRateLimitStore(redis, settings.redis_key_prefix), MemoryRateLimitStore())
-    guard = BruteForceGuard(limits, settings.rate_limits, clock)
+    guard = BruteForceGuard(limits, rate_limit_policy(settings), clock)
     keys = KeyManager(store.keys, secrets, settings.signing_alg, settings.access_token_ttl,
                       KEY_RELOAD_INTERVAL, auditor, clock,
                       where=describe_database(settings.sqlalchemy_url))
@@ -205,7 +212,7 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
             settings.redis_url, name="authd-subscriber", retries=0))
     if fanout is not None:
         revocations.add_publisher(fanout.publish)
-    tokens = TokenService(settings, store.families, store.users, keys, revocations,
+    tokens = TokenService(token_policy(settings), store.families, store.users, keys, revocations,
                           secrets.refresh_mac, auditor, clock)
     cookie_store: CookieSessionStore = store.sessions
     session_cache = None
@@ -224,9 +231,10 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                           auditor, clock)
     services = Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
                     keys=keys, revocations=revocations, accounts=accounts, tokens=tokens,
-                    auditor=auditor, guard=guard, clients=ClientRegistry(settings),
+                    auditor=auditor, guard=guard, clients=ClientRegistry(client_policy(settings)),
                     directory=directory,
-                    cookie_sessions=CookieSessionService(cookie_store, store.users, settings,
+                    cookie_sessions=CookieSessionService(cookie_store, store.users,
+                                                         session_policy(settings),
                                                          secrets.csrf_mac, auditor, clock,
                                                          session_cache),
                     social=social,
@@ -275,6 +283,33 @@ def build_mailer(settings: Settings) -> tuple[TemplateRenderer, FileMailer | Smt
         target = SmtpTarget.from_url(cfg.smtp_url.get_secret_value(), cfg.smtp_timeout)
         return renderer, SmtpMailer(target)
     return renderer, FileMailer(settings.data_dir / "outbox")
+
+
+def token_policy(settings: Settings) -> TokenPolicy:
+    return TokenPolicy(
+        issuer=settings.issuer, audience=settings.audience,
+        allowed_audiences=settings.allowed_audiences, default_scopes=settings.default_scopes,
+        access_token_ttl=settings.access_token_ttl,
+        refresh_reuse_grace=settings.refresh_reuse_grace,
+        refresh_idle_ttl=settings.refresh_idle_ttl,
+        refresh_absolute_ttl=settings.refresh_absolute_ttl)
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(idle_timeout=float(settings.session_idle_timeout),
+                         absolute_lifetime=float(settings.session_absolute_lifetime))
+
+
+def rate_limit_policy(settings: Settings) -> RateLimitPolicy:
+    return RateLimitPolicy(**settings.rate_limits.model_dump())
+
+
+def client_policy(settings: Settings) -> ClientPolicy:
+    return ClientPolicy(
+        default_client_id=settings.default_client_id, default_scopes=settings.default_scopes,
+        confidential={client_id: RegisteredClient(
+            config.secret_hash.get_secret_value() if config.secret_hash else None, config.scopes)
+            for client_id, config in settings.clients.items()})
 
 
 def _providers(settings: Settings, clock: Clock) -> tuple[httpx.AsyncClient | None,

@@ -14,12 +14,13 @@ from authd.clock import FixedClock
 from authd.config import RateLimits, Settings
 from authd.core import audit
 from authd.core.models import ClientInfo
+from authd.core.policies import RateLimitPolicy
 from authd.core.ratelimit import BruteForceGuard, account_key
 from authd.errors import InvalidCredentials, RateLimited
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
 from authd.wiring import Services, build_services
 
-LIMITS = RateLimits(account_failures=3, ip_failures=5, window=600, signups_per_ip=2)
+LIMITS = RateLimitPolicy(account_failures=3, ip_failures=5, window=600, signups_per_ip=2)
 
 
 def _guard(clock: FixedClock) -> BruteForceGuard:
@@ -109,7 +110,7 @@ async def test_a_limit_above_a_thousand_is_enforced_exactly() -> None:
     """A configured limit of 2,500 allows 2,500 attempts and refuses the next (the store once kept
     only 1,000 events per key, so such a limit never triggered)."""
     clock = FixedClock()
-    guard = BruteForceGuard(MemoryRateLimitStore(), RateLimits(ip_failures=2500, account_failures=2500),
+    guard = BruteForceGuard(MemoryRateLimitStore(), RateLimitPolicy(ip_failures=2500, account_failures=2500),
                             clock)
     for i in range(2500):
         await guard.reserve_login(f"user{i}@example.com", "8.8.8.8")

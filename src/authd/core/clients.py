@@ -12,7 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from authd.config import Settings
+from authd.core.policies import ClientPolicy
 from authd.errors import InvalidClient, InvalidRequest
 
 FIRST_PARTY_SCOPES = ("openid", "profile", "email", "offline_access")
@@ -26,10 +26,10 @@ class Client:
 
 
 class ClientRegistry:
-    def __init__(self, settings: Settings) -> None:
-        self._public = Client(settings.default_client_id, False,
-                              tuple(dict.fromkeys((*settings.default_scopes, *FIRST_PARTY_SCOPES))))
-        self._confidential = settings.clients
+    def __init__(self, policy: ClientPolicy) -> None:
+        self._public = Client(policy.default_client_id, False,
+                              tuple(dict.fromkeys((*policy.default_scopes, *FIRST_PARTY_SCOPES))))
+        self._confidential = policy.confidential
 
     def authenticate(self, client_id: str | None, secret: str | None, *,
                      confidential_only: bool = False) -> Client:
@@ -43,7 +43,7 @@ class ClientRegistry:
         config = self._confidential.get(client_id)
         if config is None or config.secret_hash is None or secret is None:
             raise InvalidClient()
-        if not verify_secret(config.secret_hash.get_secret_value(), secret):
+        if not verify_secret(config.secret_hash, secret):
             raise InvalidClient()
         return Client(client_id, True, config.scopes)
 

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from authd.clock import Clock
-from authd.config import RateLimits
 from authd.core.emails import canonical_email
+from authd.core.policies import RateLimitPolicy
 from authd.errors import RateLimited
 
 
@@ -94,7 +94,7 @@ class LoginAttempt:
 
 
 class BruteForceGuard:
-    def __init__(self, store: RateLimitStore, limits: RateLimits, clock: Clock) -> None:
+    def __init__(self, store: RateLimitStore, limits: RateLimitPolicy, clock: Clock) -> None:
         self._store = store
         self._limits = limits
         self._clock = clock

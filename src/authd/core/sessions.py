@@ -19,11 +19,11 @@ import hmac
 from dataclasses import dataclass
 
 from authd.clock import Clock
-from authd.config import Settings
 from authd.core import audit
 from authd.core.audit import Auditor
 from authd.core.ids import b64url, digest, new_secret
 from authd.core.models import ClientInfo, CookieSession, User
+from authd.core.policies import SessionPolicy
 from authd.core.ports import CookieSessionStore, UserStore
 from authd.core.session_cache import SessionCache
 from authd.errors import CsrfFailed, Unauthenticated
@@ -60,16 +60,16 @@ class StartedSession:
 
 
 class CookieSessionService:
-    def __init__(self, store: CookieSessionStore, users: UserStore, settings: Settings,
+    def __init__(self, store: CookieSessionStore, users: UserStore, policy: SessionPolicy,
                  csrf_key: bytes, auditor: Auditor, clock: Clock,
                  cache: SessionCache | None = None) -> None:
         self._store = store
         self._cache = cache
         self._csrf_key = csrf_key
         self._users = users
-        self._idle = float(settings.session_idle_timeout)
+        self._idle = float(policy.idle_timeout)
         self._touch_every = touch_interval(self._idle)
-        self._absolute = float(settings.session_absolute_lifetime)
+        self._absolute = float(policy.absolute_lifetime)
         self._audit = auditor
         self._clock = clock
 

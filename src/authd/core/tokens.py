@@ -14,12 +14,12 @@ import orjson
 
 from authd import jose
 from authd.clock import Clock
-from authd.config import Settings
 from authd.core import audit, refresh
 from authd.core.audit import Auditor
 from authd.core.ids import new_id, new_token_id
 from authd.core.keys import KeyManager
 from authd.core.models import AuditEvent, ClientInfo, RefreshFamily, Revocation, Rotated, User
+from authd.core.policies import TokenPolicy
 from authd.core.ports import FamilyStore, UserStore
 from authd.core.refresh import Outcome
 from authd.core.revocation import Revocations
@@ -43,10 +43,10 @@ class TokenPair:
 
 
 class TokenService:
-    def __init__(self, settings: Settings, families: FamilyStore, users: UserStore,
+    def __init__(self, policy: TokenPolicy, families: FamilyStore, users: UserStore,
                  keys: KeyManager, revocations: Revocations, refresh_key: bytes,
                  auditor: Auditor, clock: Clock) -> None:
-        self._settings = settings
+        self._policy = policy
         self._families = families
         self._users = users
         self._keys = keys
@@ -56,13 +56,13 @@ class TokenService:
         self._clock = clock
         # authd's own endpoints accept any token it issued, whatever API it was meant for.
         self._accepted_audiences = frozenset(
-            {settings.issuer, settings.audience, *settings.allowed_audiences})
+            {policy.issuer, policy.audience, *policy.allowed_audiences})
 
     # -- request parameters -------------------------------------------------
 
     def resolve_scope(self, requested: str | None, allowed: Collection[str]) -> str:
         if requested is None or not requested.strip():
-            return " ".join(s for s in self._settings.default_scopes if s in allowed)
+            return " ".join(s for s in self._policy.default_scopes if s in allowed)
         scopes = requested.split()
         unknown = [s for s in scopes if s not in allowed]
         if unknown:
@@ -71,7 +71,7 @@ class TokenService:
 
     def resolve_audience(self, requested: str | None) -> str:
         if requested is None or requested == "":
-            return self._settings.audience
+            return self._policy.audience
         if requested in self._accepted_audiences:
             return requested
         raise InvalidTarget("this audience is not allowed")
@@ -85,7 +85,7 @@ class TokenService:
         ``family_id`` is given when it was fixed in advance (a social login's one-time code).
         """
         now = self._clock.now()
-        s = self._settings
+        s = self._policy
         family = RefreshFamily(
             id=family_id or new_id(), user_id=user.id, client_id=client_id, scope=scope,
             audience=audience,
@@ -133,7 +133,7 @@ class TokenService:
         ``refused`` is raised where the token would be used or converge, never before theft
         detection.
         """
-        s = self._settings
+        s = self._policy
         for _ in range(5):
             now = self._clock.now()
             outcome = refresh.decide(family, presented, now, s.refresh_reuse_grace)
@@ -166,7 +166,7 @@ class TokenService:
     def _pair(self, family: RefreshFamily, generation: int, scope: str) -> TokenPair:
         access = self.issue_access(family.user_id, family.client_id, scope, family.audience,
                                    family.id, family_auth_time(family))
-        return TokenPair(access, self._settings.access_token_ttl,
+        return TokenPair(access, self._policy.access_token_ttl,
                          refresh.mint(self._refresh_key, family.id, generation), scope)
 
     def issue_access(self, user_id: str, client_id: str, scope: str, audience: str,
@@ -174,8 +174,8 @@ class TokenService:
         """An access token; ``auth_time`` (OIDC Core 2) is the login behind its family."""
         now = int(self._clock.now())
         claims = {
-            "iss": self._settings.issuer, "sub": user_id, "aud": audience,
-            "exp": now + self._settings.access_token_ttl, "iat": now, "jti": new_token_id(),
+            "iss": self._policy.issuer, "sub": user_id, "aud": audience,
+            "exp": now + self._policy.access_token_ttl, "iat": now, "jti": new_token_id(),
             "client_id": client_id, "scope": scope, "sid": sid, "auth_time": int(auth_time),
         }
         return jose.encode_jwt(claims, self._keys.ring.signing_key, typ=ACCESS_TOKEN_TYP)
@@ -205,7 +205,7 @@ class TokenService:
     def _decode(self, token: str, now: float) -> dict[str, Any]:
         try:
             return jose.decode_jwt(
-                token, self._keys.ring.verification_keys, issuer=self._settings.issuer,
+                token, self._keys.ring.verification_keys, issuer=self._policy.issuer,
                 audience=self._accepted_audiences, now=now, typ=ACCESS_TOKEN_TYP,
                 required=_REQUIRED_CLAIMS,
             )
@@ -220,7 +220,7 @@ class TokenService:
         revoked = await self._families.revoke_family(family_id, now, reason)
         if revoked:
             await self._revocations.revoke(Revocation(
-                "sid", family_id, now + self._settings.access_token_ttl + 60))
+                "sid", family_id, now + self._policy.access_token_ttl + 60))
         return revoked
 
     async def family_exists(self, family_id: str) -> bool:
@@ -267,7 +267,7 @@ class TokenService:
             claims = orjson.loads(payload)
         except (jose.InvalidToken, orjson.JSONDecodeError):
             return None
-        if (not isinstance(claims, dict) or claims.get("iss") != self._settings.issuer
+        if (not isinstance(claims, dict) or claims.get("iss") != self._policy.issuer
                 or str(header.get("typ", "")).lower() != ACCESS_TOKEN_TYP
                 or not isinstance(claims.get("exp"), int | float) or "jti" not in claims):
             return None
@@ -290,7 +290,7 @@ class TokenService:
             return {"active": False}
         return {"active": True, "token_type": "refresh_token", "sub": family.user_id,
                 "client_id": family.client_id, "scope": family.scope, "sid": family.id,
-                "iat": int(family.rotated_at), "iss": self._settings.issuer,
+                "iat": int(family.rotated_at), "iss": self._policy.issuer,
                 "auth_time": int(family_auth_time(family)),
                 "exp": int(min(family.idle_expires_at, family.absolute_expires_at))}
 
