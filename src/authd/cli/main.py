@@ -12,7 +12,7 @@ import ctypes
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -23,7 +23,7 @@ from authd.cli.bench import bench_app
 from authd.config import ConfigError, Settings, load_settings
 from authd.core.clients import new_client_secret
 from authd.core.emails import canonical_email
-from authd.errors import AuthdError
+from authd.errors import AuthdError, ServiceUnavailable
 from authd.wiring import Services, build_services
 
 T = TypeVar("T")
@@ -65,12 +65,21 @@ def _with_services(action: Callable[[Services], Awaitable[T]], settings: Setting
     try:
         return asyncio.run(run())
     except AuthdError as exc:
+        # An unreachable database arrives as ServiceUnavailable with the driver's error as cause.
+        cause = exc.__cause__ if isinstance(exc, ServiceUnavailable) else None
+        if isinstance(cause, OSError | SQLAlchemyError):
+            _cannot_open(settings, cause)
         typer.echo(f"error: {exc.description}", err=True)
         raise typer.Exit(1) from None
     except (OSError, SQLAlchemyError) as exc:  # e.g. PostgreSQL down, a database that does not exist
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        typer.echo(f"error: cannot open the database {_database(settings)}: {reason}", err=True)
-        raise typer.Exit(1) from None
+        _cannot_open(settings, exc)
+
+
+def _cannot_open(settings: Settings, exc: BaseException) -> NoReturn:
+    """One line that names the database (password masked) and the driver's reason."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    typer.echo(f"error: cannot open the database {_database(settings)}: {reason}", err=True)
+    raise typer.Exit(1) from None
 
 
 @app.command()

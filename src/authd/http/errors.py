@@ -2,7 +2,9 @@
 
 Core errors carry their protocol code and status (``authd.errors``); routing
 errors from Starlette are answered in the same JSON shape; anything else is a
-bug, logged and answered as a bare 500 that reveals nothing.
+bug, logged and answered as a bare 500 that reveals nothing. Storage adapters
+turn an unreachable database or Redis into ``ServiceUnavailable`` at their own
+edge, so nothing here knows a driver.
 """
 
 from __future__ import annotations
@@ -21,11 +23,9 @@ from authd.errors import (
     MethodNotAllowed,
     NotFound,
     RateLimited,
-    ServiceUnavailable,
     Unauthenticated,
 )
 from authd.http.responses import json_response
-from authd.storage.errors import is_unavailable
 
 log = logging.getLogger("authd.http")
 
@@ -74,9 +74,7 @@ async def handle_http_exception(_request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(_request: Request, exc: Exception) -> Response:
-    if is_unavailable(exc):
-        log.warning("storage unavailable: %s", type(exc).__name__)
-        return error_response(ServiceUnavailable())
+    """A bug: storage outages arrive as ``ServiceUnavailable``, mapped where the driver is used."""
     log.exception("unhandled error", exc_info=exc)
     return json_response({"error": "server_error", "error_description": "internal error"},
                          status=500, headers={"Cache-Control": "no-store"})

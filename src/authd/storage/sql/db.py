@@ -10,7 +10,9 @@
   same synchronous statement functions run inside it through ``run_sync``.
 
 Repositories pass plain functions of a SQLAlchemy ``Connection``, so one
-implementation serves both engines.
+implementation serves both engines. Every statement method maps an
+unreachable database to ``ServiceUnavailable`` (``authd.storage.errors``):
+driver exceptions never leave this module for that reason.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from authd.storage.errors import maps_unavailable
 
 T = TypeVar("T")
 
@@ -67,14 +71,17 @@ class SqliteDatabase(Database):
         configure(self._reader, None)
         self._reader.row_factory = sqlite3.Row
 
+    @maps_unavailable
     async def fetch_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
         row = self._reader.execute(sql, params).fetchone()
         return dict(row) if row is not None else None
 
+    @maps_unavailable
     async def read(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.connect() as conn:
             return fn(conn)
 
+    @maps_unavailable
     async def write(self, fn: Callable[[Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._writer, self._write, fn)
 
@@ -82,6 +89,7 @@ class SqliteDatabase(Database):
         with self.engine.begin() as conn:
             return fn(conn)
 
+    @maps_unavailable
     async def execute(self, sql: str, params: dict[str, Any]) -> int:
         return await asyncio.get_running_loop().run_in_executor(
             self._writer, self._execute, sql, params)
@@ -90,6 +98,7 @@ class SqliteDatabase(Database):
         with self.engine.begin() as conn:
             return int(conn.exec_driver_sql(sql, params).rowcount)
 
+    @maps_unavailable
     async def write_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
         return await asyncio.get_running_loop().run_in_executor(
             self._writer, self._write_one, sql, params)
@@ -135,24 +144,29 @@ class AsyncDatabase(Database):
                         max_inactive_connection_lifetime=300, reset=_no_reset)
         return self._pool
 
+    @maps_unavailable
     async def fetch_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
         query, args = _positional(sql, params)
         row = await (await self._raw()).fetchrow(query, *args)
         return dict(row) if row is not None else None
 
+    @maps_unavailable
     async def execute(self, sql: str, params: dict[str, Any]) -> int:
         query, args = _positional(sql, params)
         status: str = await (await self._raw()).execute(query, *args)
         return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
 
+    @maps_unavailable
     async def write_one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
         # Outside a transaction block PostgreSQL commits the statement before answering.
         return await self.fetch_one(sql, params)
 
+    @maps_unavailable
     async def read(self, fn: Callable[[Connection], T]) -> T:
         async with self.engine.connect() as conn:
             return await conn.run_sync(fn)
 
+    @maps_unavailable
     async def write(self, fn: Callable[[Connection], T]) -> T:
         async with self.engine.begin() as conn:
             return await conn.run_sync(fn)
