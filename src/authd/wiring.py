@@ -2,7 +2,11 @@
 
 The HTTP app and the CLI both start here, so they can never disagree on how
 authd is put together. Background loops (revocation sync, key reload) are
-started and stopped by the owner of the returned ``Services``.
+started and stopped by the owner of the returned ``Services``, which also owns
+the stores and clients. Routes and commands see ``Services.use_cases``: the
+use cases only, with no store, database or Redis client to reach around them.
+Each use case gets a small frozen policy value built here from the settings
+(``token_policy``, ``session_policy``...), never the settings themselves.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,10 +22,12 @@ from authd.clock import Clock, SystemClock
 from authd.config import Settings
 from authd.core.account_access import Reauthentication
 from authd.core.accounts import Accounts
+from authd.core.admin import Administration
 from authd.core.audit import Auditor
 from authd.core.clients import ClientRegistry
 from authd.core.directory import SessionDirectory
 from authd.core.email_flows import EmailAccounts
+from authd.core.health import Health
 from authd.core.identities import IdentityLinks
 from authd.core.keys import KeyManager
 from authd.core.mail import OutboxWorker, OutboxWriter
@@ -40,6 +46,7 @@ from authd.core.secrets import ServerSecrets
 from authd.core.session_cache import ForgettingSessionStore, SessionCache
 from authd.core.sessions import CookieSessionService
 from authd.core.social import SealedPendingLogins, SocialLogins
+from authd.core.social_callback import SocialCallbacks
 from authd.core.tokens import TokenService
 from authd.errors import RootSecretError
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
@@ -59,6 +66,30 @@ log = logging.getLogger("authd")
 KEY_RELOAD_INTERVAL = 10.0
 FEED_PRUNE_INTERVAL = 300.0
 MAIL_WAKE_DELAY = 0.05
+
+
+@dataclass(frozen=True)
+class UseCases:
+    """What the HTTP routes and the CLI may call: use cases and the settings, no stores."""
+
+    settings: Settings
+    clock: Clock
+    accounts: Accounts
+    tokens: TokenService
+    cookie_sessions: CookieSessionService
+    directory: SessionDirectory
+    social: SocialLogins
+    social_callback: SocialCallbacks
+    identity_links: IdentityLinks
+    reauth: Reauthentication
+    clients: ClientRegistry
+    guard: BruteForceGuard
+    keys: KeyManager
+    revocations: Revocations
+    health: Health
+    admin: Administration
+    providers: Mapping[str, ProviderClient]
+    email: EmailAccounts | None
 
 
 @dataclass
@@ -88,7 +119,11 @@ class Services:
     email: EmailAccounts | None = None  # set by build_services; None only in hand-built graphs
     mail_worker: OutboxWorker | None = None
     _mail_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    use_cases: UseCases = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.use_cases = _use_cases(self)
 
     async def start_background(self) -> None:
         self._tasks.append(asyncio.create_task(self._every(
@@ -283,6 +318,24 @@ def build_mailer(settings: Settings) -> tuple[TemplateRenderer, FileMailer | Smt
         target = SmtpTarget.from_url(cfg.smtp_url.get_secret_value(), cfg.smtp_timeout)
         return renderer, SmtpMailer(target)
     return renderer, FileMailer(settings.data_dir / "outbox")
+
+
+def _use_cases(svc: Services) -> UseCases:
+    """The facade over ``svc``: the use cases already built, and the ones made of them."""
+    probes: dict[str, Callable[[], Awaitable[object]]] = {"database": svc.store.ping}
+    if svc.redis is not None:
+        probes["redis"] = svc.redis.ping
+    return UseCases(
+        settings=svc.settings, clock=svc.clock, accounts=svc.accounts, tokens=svc.tokens,
+        cookie_sessions=svc.cookie_sessions, directory=svc.directory, social=svc.social,
+        social_callback=SocialCallbacks(svc.social, svc.identity_links, svc.cookie_sessions,
+                                        svc.clients, svc.clock),
+        identity_links=svc.identity_links, reauth=svc.reauth, clients=svc.clients,
+        guard=svc.guard, keys=svc.keys, revocations=svc.revocations,
+        health=Health(probes, svc.guard, shared_limits=svc.redis is not None),
+        admin=Administration(svc.store.users, svc.accounts, svc.directory, svc.store.audit,
+                             svc.auditor),
+        providers=svc.providers, email=svc.email)
 
 
 def token_policy(settings: Settings) -> TokenPolicy:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import subprocess
 
-from tests.e2e.conftest import PASSWORD, bearer, login, sign_up, start_server
+import pytest
+
+from tests.e2e.conftest import PASSWORD, bearer, login, refresh, sign_up, start_server
 from tests.serverproc import AuthdServer
 
 
@@ -165,5 +168,36 @@ def test_users_create_and_disable_accept_either_unicode_form(tmp_path) -> None:
             assert login(http, "zo\u00eb@example.com")["access_token"]
         srv.cli("users", "disable", "ZO\u00cb@example.com")
         assert "disabled" in srv.cli("users", "list").stdout
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_users_disable_revokes_everything_and_is_audited(tmp_path, backend: str) -> None:
+    """`authd users disable` acts like the API's own use case: the user's access token is refused,
+    its refresh family is revoked and published in the revocation feed (so every API that
+    follows the feed refuses the token too), the cookie session ends, and the audit trail
+    says who was disabled."""
+    srv, _ = start_server(tmp_path, backend)
+    try:
+        with srv.client() as http:
+            email = sign_up(http)
+            tokens = login(http, email)
+            sid = json.loads(base64.urlsafe_b64decode(
+                tokens["access_token"].split(".")[1] + "=="))["sid"]
+            assert http.post("/v1/session", json={"email": email, "password": PASSWORD},
+                             headers={"Origin": srv.url}).status_code == 200
+            srv.cli("users", "disable", email.upper())
+            assert http.get("/v1/userinfo", headers=bearer(tokens["access_token"])).status_code == 401
+            assert refresh(http, tokens["refresh_token"]).status_code == 400
+            assert http.get("/v1/session").status_code == 401
+            feed = http.get("/v1/revocations").json()["revoked"]
+            assert any(entry.get("sid") == sid for entry in feed)
+        user_id = json.loads(base64.urlsafe_b64decode(
+            tokens["access_token"].split(".")[1] + "=="))["sub"]
+        rows = [json.loads(line) for line in
+                srv.cli("audit", "--event", "user.disabled").stdout.splitlines()]
+        assert [row["user_id"] for row in rows] == [user_id]
+        assert rows[0]["ip"] == "cli"
     finally:
         srv.stop()

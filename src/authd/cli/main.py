@@ -22,7 +22,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from authd.cli.bench import bench_app
 from authd.config import ConfigError, Settings, load_settings
 from authd.core.clients import new_client_secret
-from authd.core.emails import canonical_email
 from authd.errors import AuthdError, ServiceUnavailable
 from authd.wiring import Services, build_services
 
@@ -177,30 +176,22 @@ def users_create(email: Annotated[str, typer.Option(help="Email address.")],
                      help="Password (prompted when omitted; prefer the prompt).")] = None) -> None:
     """Create a user (the same password policy as sign-up)."""
     secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = _with_services(lambda svc: svc.accounts.create_user_admin(email, secret, name))
+    user = _with_services(lambda svc: svc.use_cases.admin.create_user(email, secret, name))
     typer.echo(f"created {user.id} {user.email}")
 
 
 @users_app.command("list")
 def users_list(limit: int = 100, offset: int = 0) -> None:
     """List users."""
-    users = _with_services(lambda svc: svc.store.users.list_users(limit, offset))
+    users = _with_services(lambda svc: svc.use_cases.admin.list_users(limit, offset))
     for u in users:
         typer.echo(f"{u.id}  {u.email}  {'disabled' if u.disabled else 'active'}")
 
 
 @users_app.command("disable")
 def users_disable(email: str) -> None:
-    """Disable a user and end all their sessions."""
-    async def action(svc: Services) -> bool:
-        user = await svc.store.users.find_user_by_email(canonical_email(email))
-        if user is None:
-            return False
-        await svc.store.users.set_disabled(user.id, True)
-        from authd.core.models import ClientInfo
-        await svc.directory.revoke_all(user.id, ClientInfo(ip="cli"))
-        return True
-    if not _with_services(action):
+    """Disable a user, end all their sessions and revoke their tokens (audited)."""
+    if _with_services(lambda svc: svc.use_cases.admin.disable_user(email)) is None:
         typer.echo(f"no user {email}", err=True)
         raise typer.Exit(1)
     typer.echo(f"disabled {email}")
@@ -211,7 +202,7 @@ def audit(user: Annotated[str | None, typer.Option(help="User id.")] = None,
           event: Annotated[str | None, typer.Option(help="Event name.")] = None,
           limit: int = 50) -> None:
     """Show the newest security events as JSON lines."""
-    events = _with_services(lambda svc: svc.store.audit.list_events(
+    events = _with_services(lambda svc: svc.use_cases.admin.events(
         user_id=user, event=event, limit=limit))
     for e in events:
         typer.echo(orjson.dumps({"at": e.at, "event": e.event, "user_id": e.user_id,

@@ -1,13 +1,15 @@
-"""Accounts: sign-up, password login, and the admin operations behind the CLI."""
+"""Accounts: sign-up (also behind ``authd users create``), password login, the profile."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from authd.clock import Clock
 from authd.core import audit
+from authd.core.account_access import userinfo_claims
 from authd.core.audit import Auditor
 from authd.core.emails import canonical_email
 from authd.core.ids import new_id
@@ -15,7 +17,7 @@ from authd.core.models import ClientInfo, User
 from authd.core.passwords import PasswordHasher, check_password_policy
 from authd.core.ports import UserStore
 from authd.core.ratelimit import BruteForceGuard
-from authd.errors import EmailNotVerified, InvalidCredentials, InvalidRequest
+from authd.errors import EmailNotVerified, InvalidCredentials, InvalidRequest, Unauthenticated
 
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$")
@@ -66,8 +68,15 @@ class Accounts:
         self._on_sign_up = on_sign_up  # sends the verification mail
 
     async def sign_up(self, email: object, password: object, name: object,
-                      client: ClientInfo, locale: object = None) -> User:
-        await self._guard.check_signup(client.ip or "unknown")
+                      client: ClientInfo, locale: object = None, *,
+                      rate_limited: bool = True) -> User:
+        """A new password account: canonical email, the password policy, an audit row.
+
+        ``rate_limited=False`` is for operators (``authd users create``): the
+        same rules, without the per-IP sign-up limit meant for strangers.
+        """
+        if rate_limited:
+            await self._guard.check_signup(client.ip or "unknown")
         user = await self._create(email, password, name, client, check_locale(locale))
         if self._on_sign_up is not None:
             await self._on_sign_up(user)
@@ -146,6 +155,13 @@ class Accounts:
                                             self._clock.now())
         await self._audit(audit.PASSWORD_CHANGED, user_id=user.id, client=client)
 
-    async def create_user_admin(self, email: str, password: str, name: str | None) -> User:
-        """``authd users create``: the same policy as sign-up, no rate limit."""
-        return await self._create(email, password, name, ClientInfo(ip="cli"))
+    async def profile(self, user_id: str, scope: str, *, user: User | None = None) -> dict[str, Any]:
+        """The userinfo claims of a live account that ``scope`` allows (OIDC Core 5.4).
+
+        ``user`` is the account when the caller has it loaded already (a cookie session).
+        Unauthenticated when the account is gone or disabled.
+        """
+        user = user or await self._users.get_user(user_id)
+        if user is None or user.disabled:
+            raise Unauthenticated("the account is gone or disabled")
+        return userinfo_claims(user, scope)

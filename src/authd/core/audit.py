@@ -37,6 +37,7 @@ EMAIL_CHANGED = "email.changed"
 PASSWORD_RESET = "password.reset"
 LOGIN_BY_EMAIL = "login.email"
 MAIL_GIVEN_UP = "mail.given_up"
+USER_DISABLED = "user.disabled"
 
 
 class Auditor:

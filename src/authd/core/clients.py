@@ -31,6 +31,23 @@ class ClientRegistry:
                               tuple(dict.fromkeys((*policy.default_scopes, *FIRST_PARTY_SCOPES))))
         self._confidential = policy.confidential
 
+    @property
+    def default_id(self) -> str:
+        """The public first-party client's id: the app behind a login that names none."""
+        return self._public.id
+
+    def known(self, client_id: str | None) -> str:
+        """The client a browser login is for (the public client when none is named).
+
+        Unauthenticated: a browser carries no client secret. InvalidRequest for an id that
+        is neither the public client nor a registered one.
+        """
+        if not client_id or client_id == self._public.id:
+            return self._public.id
+        if client_id not in self._confidential:
+            raise InvalidRequest("unknown client_id")
+        return client_id
+
     def authenticate(self, client_id: str | None, secret: str | None, *,
                      confidential_only: bool = False) -> Client:
         """The calling client; InvalidClient when its credentials are wrong or missing."""

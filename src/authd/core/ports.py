@@ -1,4 +1,5 @@
-"""Storage ports: the small Protocols the core needs, implemented by ``authd.storage``.
+"""Ports: the small Protocols the core needs, implemented by ``authd.storage`` (and, for
+social-login providers, by ``authd.oauth.driver``).
 
 Each method is one atomic operation, so that the SQL and Redis adapters can
 give the same guarantees (e.g. ``rotate`` is a compare-and-set).
@@ -6,10 +7,11 @@ give the same guarantees (e.g. ``rotate`` is a compare-and-set).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from authd.core.email_tokens import EmailToken
+from authd.clock import Clock
 from authd.core.models import (
     AuditEvent,
     CookieSession,
@@ -23,6 +25,7 @@ from authd.core.models import (
     Rotated,
     User,
 )
+from authd.core.social_models import PendingLogin, Profile
 
 
 class UserStore(Protocol):
@@ -242,3 +245,24 @@ class Mailer(Protocol):
     async def send(self, mail: OutgoingMail) -> None:
         """Return once the mail server accepted it; raise ``authd.errors.MailError`` otherwise."""
         ...
+
+
+class LoginProvider(Protocol):
+    """A social-login provider as the callback use case needs it (``authd.oauth.driver``).
+
+    ``check_callback`` runs the protocol's checks (state, browser binding,
+    expiry, RFC 9207 ``iss``, provider error) and answers the authorization
+    code; ``complete`` exchanges it and returns who the provider vouches for.
+    Both raise ``SocialLoginError`` subclasses.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def link_by_verified_email(self) -> bool: ...
+
+    async def check_callback(self, pending: PendingLogin | None, params: Mapping[str, str],
+                             browser_binding: str | None, clock: Clock) -> str: ...
+
+    async def complete(self, pending: PendingLogin, code: str) -> Profile: ...

@@ -116,7 +116,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc: Services = await build_services(settings, clock)
         svc.auditor.add_listener(metrics.on_audit_event)
-        app.state.services = svc
+        app.state.services = svc  # the owner: lifetime only
+        app.state.use_cases = svc.use_cases  # what routes see
         app.state.metrics = metrics
         await svc.start_background()
         try:

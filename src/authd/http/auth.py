@@ -23,7 +23,7 @@ from authd.core.models import CookieSession, User
 from authd.errors import CsrfFailed
 from authd.http.cookies import cookie_name
 from authd.http.requests import bearer_token
-from authd.wiring import Services
+from authd.wiring import UseCases
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -40,8 +40,9 @@ class Principal:
     claims: dict[str, Any] | None = None  # token mode: the access token's claims
 
 
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
+def services(request: Request) -> UseCases:
+    """The use cases routes may call (no stores: routes only translate)."""
+    found: UseCases = request.app.state.use_cases
     return found
 
 
@@ -93,7 +94,7 @@ async def authenticate_cookie(request: Request, cookie: str) -> Principal:
                      else session.created_at)
 
 
-def check_origin(request: Request, svc: Services) -> None:
+def check_origin(request: Request, svc: UseCases) -> None:
     """Refuse cross-site unsafe requests from origins that are not on the allow-list."""
     origin = request.headers.get("origin")
     allowed = {_origin_of(svc.settings.issuer), *svc.settings.cors_origins}

@@ -129,7 +129,7 @@ def client_info(request: Request) -> ClientInfo:
     addresses and the audit trail all take it from here, so all of them see the client
     behind a trusted proxy (``trusted_proxies``) and none believes a header otherwise."""
     peer = request.client.host if request.client else None
-    trusted = trusted_networks(request.app.state.services.settings.trusted_proxies)
+    trusted = trusted_networks(request.app.state.use_cases.settings.trusted_proxies)
     ip = client_address(peer, trusted, forwarded_for=request.headers.getlist("x-forwarded-for"),
                         forwarded=request.headers.getlist("forwarded"))
     agent = request.headers.get("user-agent")

@@ -11,6 +11,7 @@ to the app with ``temporarily_unavailable``), never a 5xx of authd's own.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from authd.oauth.providers import (
     metadata_from_discovery,
     scopes_for,
 )
+from authd.oauth.request import check_callback
 
 CACHE_TTL = 3600.0
 MIN_JWKS_REFETCH = 10.0
@@ -67,6 +69,18 @@ class ProviderClient:
     def credentials(self) -> flow.ClientCredentials:
         return flow.ClientCredentials(self.config.client_id, self.config.client_secret.get_secret_value(),
                                       self.redirect_uri)
+
+    @property
+    def link_by_verified_email(self) -> bool:
+        return self.config.link_by_verified_email
+
+    async def check_callback(self, pending: PendingLogin | None, params: Mapping[str, str],
+                             browser_binding: str | None, clock: Clock) -> str:
+        """The authorization code once the callback passed every check (``oauth.request``)."""
+        metadata = await self.metadata()
+        return check_callback(pending, dict(params), browser_binding, now=clock.now(),
+                              issuer=metadata.issuer,
+                              issuer_required=metadata.iss_parameter_required)
 
     async def metadata(self) -> ProviderMetadata:
         now = self._clock.now()

@@ -10,8 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authd.core.account_access import FULL_PROFILE_SCOPE, userinfo_claims
-from authd.errors import Unauthenticated
+from authd.core.account_access import FULL_PROFILE_SCOPE
 from authd.http.auth import authenticate, authenticate_account, services
 from authd.http.requests import client_info
 from authd.http.responses import NO_STORE, json_response
@@ -19,13 +18,12 @@ from authd.http.responses import NO_STORE, json_response
 
 async def userinfo(request: Request) -> Response:
     principal = await authenticate(request)
-    user = principal.user or await services(request).store.users.get_user(principal.user_id)
-    if user is None or user.disabled:
-        raise Unauthenticated("the account is gone or disabled")
     # A cookie caller is the user at authd itself, which shows them their whole
     # profile anyway (GET /v1/session); scopes limit what an app's token reveals.
     scope = FULL_PROFILE_SCOPE if principal.kind == "cookie" else principal.scope
-    return json_response(userinfo_claims(user, scope), headers=NO_STORE)
+    claims = await services(request).accounts.profile(principal.user_id, scope,
+                                                      user=principal.user)
+    return json_response(claims, headers=NO_STORE)
 
 
 async def list_sessions(request: Request) -> Response:

@@ -1,7 +1,9 @@
 """Social login: GET /v1/oauth/{provider}/authorize and /v1/oauth/{provider}/callback.
 
-Only translation happens here: the checks are in ``authd.oauth`` (protocol)
-and ``authd.core.social`` (accounts, one-time codes). Once a callback's state
+Only translation happens here: the checks are in ``authd.oauth`` (protocol),
+the callback's orchestration in ``authd.core.social_callback`` (which answers
+what happened: signed in, code issued, linked or refused), the account rules
+and one-time codes in ``authd.core.social``. Once a callback's state
 is valid, every failure sends the user back to ``redirect_to`` with
 ``error``/``error_description`` (RFC 6749 4.1.2.1), never to an authd error
 page; before that, nothing is known to be safe to redirect to, so the answer
@@ -17,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authd.core.social import check_app_challenge
-from authd.core.social_models import PENDING_TTL, Mode, PendingLogin
-from authd.errors import InvalidRequest, InvalidState, NotFound, SocialLoginError, Unauthenticated
+from authd.core.social_callback import CallbackOutcome, CodeIssued, Linked, SignedIn
+from authd.core.social_models import PENDING_TTL, Mode
+from authd.errors import InvalidRequest, NotFound, SocialLoginError, Unauthenticated
 from authd.http.auth import services
 from authd.http.cookies import (
     binding_cookie_name,
@@ -29,8 +32,8 @@ from authd.http.cookies import (
 )
 from authd.http.requests import client_info, read_query
 from authd.oauth.redirects import check_redirect_to
-from authd.oauth.request import authorize_url, check_callback
-from authd.wiring import Services
+from authd.oauth.request import authorize_url
+from authd.wiring import UseCases
 
 if TYPE_CHECKING:  # the driver (httpx) is loaded only when a provider is configured
     from authd.oauth.driver import ProviderClient
@@ -38,7 +41,7 @@ if TYPE_CHECKING:  # the driver (httpx) is loaded only when a provider is config
 REDIRECT_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
 
 
-def _provider(svc: Services, request: Request) -> ProviderClient:
+def _provider(svc: UseCases, request: Request) -> ProviderClient:
     provider = svc.providers.get(request.path_params["provider"])
     if provider is None:
         raise NotFound("no such login provider")
@@ -55,16 +58,14 @@ async def authorize(request: Request) -> Response:
     mode = params.get("mode", "session")
     if mode not in ("session", "token"):
         raise InvalidRequest("mode must be session or token")
-    client_id = params.get("client_id") or svc.settings.default_client_id
-    if client_id != svc.settings.default_client_id and client_id not in svc.settings.clients:
-        raise InvalidRequest("unknown client_id")
+    client_id = svc.clients.known(params.get("client_id"))
     challenge = check_app_challenge(params.get("code_challenge"), params.get("code_challenge_method"))
     await svc.guard.check_social_start(client_info(request).ip or "unknown")
     return await _send_to_provider(svc, provider, redirect_to, cast(Mode, mode),
                                    client_id=client_id, app_challenge=challenge)
 
 
-async def _authorize_link(svc: Services, request: Request, provider: ProviderClient,
+async def _authorize_link(svc: UseCases, request: Request, provider: ProviderClient,
                           ticket: str) -> Response:
     """Linking, step two: the ticket names the signed-in user; this browser gets the binding."""
     link = await svc.identity_links.take(ticket, provider.name)
@@ -76,7 +77,7 @@ async def _authorize_link(svc: Services, request: Request, provider: ProviderCli
                                    app_challenge=link.challenge)
 
 
-async def _session_id(svc: Services, request: Request) -> str | None:
+async def _session_id(svc: UseCases, request: Request) -> str | None:
     try:
         session, _ = await svc.cookie_sessions.authenticate(
             request.cookies.get(cookie_name(svc.settings), ""))
@@ -85,7 +86,7 @@ async def _session_id(svc: Services, request: Request) -> str | None:
     return session.id
 
 
-async def _send_to_provider(svc: Services, provider: ProviderClient, redirect_to: str, mode: Mode,
+async def _send_to_provider(svc: UseCases, provider: ProviderClient, redirect_to: str, mode: Mode,
                             *, client_id: str | None = None, app_challenge: str | None = None,
                             user_id: str | None = None) -> Response:
     try:
@@ -106,66 +107,33 @@ async def _send_to_provider(svc: Services, provider: ProviderClient, redirect_to
 async def callback(request: Request) -> Response:
     svc = services(request)
     provider = _provider(svc, request)
-    params = read_query(request)
-    pending = await svc.social.take(params.get("state"))
-    if pending is not None and pending.provider != provider.name:
-        pending = None  # a state issued for another provider's login
-    binding = request.cookies.get(binding_cookie_name(svc.settings))
-    try:
-        metadata = await provider.metadata()
-        code = check_callback(pending, params, binding, now=svc.clock.now(), issuer=metadata.issuer,
-                              issuer_required=metadata.iss_parameter_required)
-    except InvalidState as exc:
-        if exc.redirect_to is None:
-            raise
-        return await _refused(svc, request, provider, exc.redirect_to, exc)
-    except SocialLoginError as exc:
-        if pending is None:
-            raise InvalidState() from None
-        return await _refused(svc, request, provider, pending.redirect_to, exc)
-    assert pending is not None
-    try:
-        return await _finish(svc, request, provider, pending, code)
-    except SocialLoginError as exc:
-        return await _refused(svc, request, provider, pending.redirect_to, exc)
+    outcome = await svc.social_callback.complete(
+        provider, read_query(request), request.cookies.get(binding_cookie_name(svc.settings)),
+        client_info(request))
+    return _answer(svc, outcome)
 
 
-async def _finish(svc: Services, request: Request, provider: ProviderClient, pending: PendingLogin,
-                  code: str) -> Response:
-    profile = await provider.complete(pending, code)
-    who = client_info(request)
-    if pending.mode == "link":
-        assert pending.user_id is not None
-        link_code = await svc.identity_links.finish(pending.user_id, profile,
-                                                    pending.app_challenge, who)
-        if link_code is None:
-            return _redirect(svc, pending.redirect_to)
-        return _redirect(svc, _with_params(pending.redirect_to, {"link_code": link_code}))
-    user = await svc.social.sign_in(profile, link_by_verified_email=provider.config.link_by_verified_email,
-                                    client=who)
-    if pending.mode == "token":
-        one_time = await svc.social.issue_code(user, pending.client_id or svc.settings.default_client_id,
-                                               pending.app_challenge)
-        response = _redirect(svc, _with_params(pending.redirect_to, {"code": one_time}))
-    else:
-        started = await svc.cookie_sessions.start(user, who)
-        response = _redirect(svc, pending.redirect_to)
-        set_session_cookie(response, svc.settings, started.cookie_value)
-    return response
+def _answer(svc: UseCases, outcome: CallbackOutcome) -> Response:
+    """What happened, as the browser's next stop (and its session cookie, if one was started)."""
+    if isinstance(outcome, SignedIn):
+        response = _redirect(svc, outcome.redirect_to)
+        set_session_cookie(response, svc.settings, outcome.session.cookie_value)
+        return response
+    if isinstance(outcome, CodeIssued):
+        return _redirect(svc, _with_params(outcome.redirect_to, {"code": outcome.code}))
+    if isinstance(outcome, Linked):
+        if outcome.link_code is None:
+            return _redirect(svc, outcome.redirect_to)
+        return _redirect(svc, _with_params(outcome.redirect_to, {"link_code": outcome.link_code}))
+    return _back_to_app(svc, outcome.redirect_to, outcome.error)
 
 
-async def _refused(svc: Services, request: Request, provider: ProviderClient, redirect_to: str,
-                   exc: SocialLoginError) -> Response:
-    await svc.social.refused(provider.name, exc.code, client_info(request))
-    return _back_to_app(svc, redirect_to, exc)
-
-
-def _back_to_app(svc: Services, redirect_to: str, exc: SocialLoginError) -> Response:
+def _back_to_app(svc: UseCases, redirect_to: str, exc: SocialLoginError) -> Response:
     return _redirect(svc, _with_params(redirect_to, {"error": exc.code,
                                                      "error_description": exc.description}))
 
 
-def _redirect(svc: Services, location: str) -> Response:
+def _redirect(svc: UseCases, location: str) -> Response:
     response = RedirectResponse(location, status_code=302, headers=REDIRECT_HEADERS)
     clear_binding_cookie(response, svc.settings)
     return response

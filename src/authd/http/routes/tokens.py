@@ -19,12 +19,12 @@ from authd.http.auth import services
 from authd.http.requests import basic_credentials, client_info, read_params
 from authd.http.responses import NO_STORE, json_response
 from authd.http.routes.email import sign_in_by_email
-from authd.wiring import Services
+from authd.wiring import UseCases
 
 EMAIL_CODE_GRANT = "urn:authd:params:oauth:grant-type:email-code"
 
 
-def _client(request: Request, params: dict[str, str], svc: Services, *,
+def _client(request: Request, params: dict[str, str], svc: UseCases, *,
             confidential_only: bool = False) -> Client:
     basic = basic_credentials(request)
     if basic is not None and ("client_secret" in params):
