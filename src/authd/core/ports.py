@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from authd.core.email_tokens import EmailToken
 from authd.clock import Clock
+from authd.core.email_tokens import EmailToken
 from authd.core.models import (
     AuditEvent,
     CookieSession,
