@@ -55,11 +55,14 @@ class RateLimits(_Frozen):
 
 
 class ClientConfig(_Frozen):
-    """A registered confidential client (introspection, authorization code)."""
+    """A registered confidential client (introspection, authorization code, client_credentials)."""
 
     secret_hash: SecretStr | None = None
     redirect_uris: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ("openid", "profile", "email")
+    # The APIs the client's own client_credentials tokens may be for; the first is the
+    # default; none = the server's default audience.
+    audiences: tuple[str, ...] = ()
     name: str = ""
 
 

@@ -14,6 +14,7 @@ no class here shares a name with a codec error.
     ├── InvalidGrant                400 invalid_grant
     │   └── EmailNotVerifiedGrant   400 email_not_verified (token endpoint)
     ├── UnsupportedGrantType        400 unsupported_grant_type
+    ├── UnauthorizedClient          400 unauthorized_client (a grant this client may not use)
     ├── InvalidScope                400 invalid_scope
     ├── InvalidTarget               400 invalid_target
     ├── InvalidClient               401 invalid_client
@@ -92,6 +93,14 @@ class EmailNotVerifiedGrant(InvalidGrant):
 class UnsupportedGrantType(AuthdError):
     status, code = 400, "unsupported_grant_type"
     default_description = "the grant type is not supported"
+
+
+class UnauthorizedClient(AuthdError):
+    """RFC 6749 5.2: the client is known but may not use this grant (the public client and
+    ``client_credentials``: a public client holds no secret, so it can be no machine)."""
+
+    status, code = 400, "unauthorized_client"
+    default_description = "this client may not use this grant type"
 
 
 class InvalidScope(AuthdError):

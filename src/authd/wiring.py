@@ -30,6 +30,7 @@ from authd.core.email_flows import EmailAccounts
 from authd.core.health import Health
 from authd.core.identities import IdentityLinks
 from authd.core.keys import KeyManager
+from authd.core.machines import ClientCredentials
 from authd.core.mail import OutboxWorker, OutboxWriter
 from authd.core.passwords import PasswordHasher
 from authd.core.policies import (
@@ -83,6 +84,7 @@ class UseCases:
     identity_links: IdentityLinks
     reauth: Reauthentication
     clients: ClientRegistry
+    client_credentials: ClientCredentials
     guard: BruteForceGuard
     keys: KeyManager
     revocations: Revocations
@@ -331,6 +333,8 @@ def _use_cases(svc: Services) -> UseCases:
         social_callback=SocialCallbacks(svc.social, svc.identity_links, svc.cookie_sessions,
                                         svc.clients, svc.clock),
         identity_links=svc.identity_links, reauth=svc.reauth, clients=svc.clients,
+        client_credentials=ClientCredentials(svc.clients, svc.tokens, svc.guard, svc.auditor,
+                                             svc.settings.audience),
         guard=svc.guard, keys=svc.keys, revocations=svc.revocations,
         health=Health(probes, svc.guard, shared_limits=svc.redis is not None),
         admin=Administration(svc.store.users, svc.accounts, svc.directory, svc.store.audit,
@@ -341,7 +345,10 @@ def _use_cases(svc: Services) -> UseCases:
 def token_policy(settings: Settings) -> TokenPolicy:
     return TokenPolicy(
         issuer=settings.issuer, audience=settings.audience,
-        allowed_audiences=settings.allowed_audiences, default_scopes=settings.default_scopes,
+        allowed_audiences=settings.allowed_audiences,
+        client_audiences=tuple(dict.fromkeys(
+            a for config in settings.clients.values() for a in config.audiences)),
+        default_scopes=settings.default_scopes,
         access_token_ttl=settings.access_token_ttl,
         refresh_reuse_grace=settings.refresh_reuse_grace,
         refresh_idle_ttl=settings.refresh_idle_ttl,
@@ -361,7 +368,8 @@ def client_policy(settings: Settings) -> ClientPolicy:
     return ClientPolicy(
         default_client_id=settings.default_client_id, default_scopes=settings.default_scopes,
         confidential={client_id: RegisteredClient(
-            config.secret_hash.get_secret_value() if config.secret_hash else None, config.scopes)
+            config.secret_hash.get_secret_value() if config.secret_hash else None, config.scopes,
+            config.audiences)
             for client_id, config in settings.clients.items()})
 
 

@@ -1,6 +1,6 @@
 """Who may read or change an account, and when a sign-in is recent enough to change it.
 
-Three rules, kept here so that every account endpoint applies the same ones:
+Four rules, kept here so that every account endpoint applies the same ones:
 
 * **Audience.** authd signs access tokens for other APIs too (``audience``);
   such a token leaks with that API's logs, proxies and bugs. Account
@@ -8,6 +8,12 @@ Three rules, kept here so that every account endpoint applies the same ones:
   session or a token whose ``aud`` is authd itself. A token for another API is
   *invalid here* (RFC 9068 4, RFC 6750 3.1 ``invalid_token``), not merely short
   of a scope: no scope would make it valid.
+* **A user behind the token.** A ``client_credentials`` token is a machine
+  acting for itself: its subject is a client id, it has no login (``sid``)
+  and no ``auth_time``. Userinfo and the account endpoints answer about a
+  user, so such a token is *invalid there* (401 ``invalid_token``), whatever
+  its audience: it must never read or change an account that happens to
+  share its subject, and never fail as a missing account.
 * **Recent authentication.** Linking or unlinking a social identity and
   changing the password need a login (or ``POST /v1/reauth``) in the last
   ``sensitive_max_age`` seconds, as OIDC ``auth_time``; otherwise RFC 9470's
@@ -46,6 +52,17 @@ def check_account_audience(claims: Mapping[str, Any], issuer: str) -> None:
     if audience != issuer and audience != [issuer]:
         raise Unauthenticated("this token is for another API; account endpoints need a token "
                               "whose audience is authd")
+
+
+def check_user_token(claims: Mapping[str, Any]) -> None:
+    """Unauthenticated unless a user's login stands behind the token (it names its ``sid``).
+
+    Every token of a user grant carries the login's ``sid``; a client's own
+    (``client_credentials``) token never does.
+    """
+    if not claims.get("sid"):
+        raise Unauthenticated("this token was issued to a client, not a user; this endpoint "
+                              "needs a user's token")
 
 
 def require_recent_login(auth_time: float | None, now: float, max_age: int) -> None:

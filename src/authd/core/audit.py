@@ -38,6 +38,7 @@ PASSWORD_RESET = "password.reset"
 LOGIN_BY_EMAIL = "login.email"
 MAIL_GIVEN_UP = "mail.given_up"
 USER_DISABLED = "user.disabled"
+CLIENT_CREDENTIALS = "token.client_credentials"
 
 
 class Auditor:

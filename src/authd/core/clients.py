@@ -23,6 +23,7 @@ class Client:
     id: str
     confidential: bool
     scopes: tuple[str, ...]
+    audiences: tuple[str, ...] = ()  # client_credentials tokens only; empty = the default
 
 
 class ClientRegistry:
@@ -30,6 +31,15 @@ class ClientRegistry:
         self._public = Client(policy.default_client_id, False,
                               tuple(dict.fromkeys((*policy.default_scopes, *FIRST_PARTY_SCOPES))))
         self._confidential = policy.confidential
+
+    def is_public(self, client_id: str | None) -> bool:
+        """Whether ``client_id`` names the public first-party client (or no client at all)."""
+        return client_id is None or client_id == self._public.id
+
+    def is_registered(self, client_id: str | None) -> bool:
+        """Whether ``client_id`` is a configured confidential client (audit detail: an unknown
+        id is never recorded, it may be a mistyped secret)."""
+        return client_id is not None and client_id in self._confidential
 
     @property
     def default_id(self) -> str:
@@ -62,7 +72,7 @@ class ClientRegistry:
             raise InvalidClient()
         if not verify_secret(config.secret_hash, secret):
             raise InvalidClient()
-        return Client(client_id, True, config.scopes)
+        return Client(client_id, True, config.scopes, config.audiences)
 
 
 def hash_secret(secret: str) -> str:

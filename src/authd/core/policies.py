@@ -20,6 +20,9 @@ class TokenPolicy:
     issuer: str
     audience: str  # the default audience of access tokens
     allowed_audiences: tuple[str, ...] = ()
+    # Audiences only registered clients may get for themselves (client_credentials): authd's
+    # own endpoints (introspection) accept them, user grants never hand them out.
+    client_audiences: tuple[str, ...] = ()
     default_scopes: tuple[str, ...] = ("openid", "profile", "email")
     access_token_ttl: int = 300
     refresh_reuse_grace: int = 10
@@ -49,10 +52,12 @@ class RateLimitPolicy:
 
 @dataclass(frozen=True, slots=True)
 class RegisteredClient:
-    """A confidential client: the digest of its secret and the scopes it may ask for."""
+    """A confidential client: the digest of its secret, the scopes it may ask for, and the
+    audiences its own (``client_credentials``) tokens may name (first = default)."""
 
     secret_hash: str | None
     scopes: tuple[str, ...] = ("openid", "profile", "email")
+    audiences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

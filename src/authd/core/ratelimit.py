@@ -117,6 +117,21 @@ class BruteForceGuard:
             raise
         return LoginAttempt(account, address)
 
+    async def reserve_client_secret(self, client_id: str, ip: str) -> LoginAttempt:
+        """Count one client-secret attempt against the client id and the IP, or raise RateLimited.
+
+        The same shape as a password attempt: a per-client counter (so no one can guess a
+        machine's secret from many addresses) and the per-IP counter that logins use (so one
+        address guessing secrets and passwords is limited once). Released on a right secret.
+        """
+        client = await self._reserve(_key("client", client_id), self._limits.account_failures)
+        try:
+            address = await self._reserve(_key("ip", ip), self._limits.ip_failures)
+        except BaseException:
+            await self._store.release(client)
+            raise
+        return LoginAttempt(client, address)
+
     async def release_login(self, attempt: LoginAttempt) -> None:
         """The attempt is not a failure (a right password, or no answer at all): it stops counting."""
         await self._store.release(attempt.account)

@@ -42,6 +42,20 @@ class TokenPair:
                 "scope": self.scope}
 
 
+@dataclass(frozen=True, slots=True)
+class AccessGrant:
+    """An access token alone: a client acting for itself (``client_credentials``) gets no
+    refresh token, since it can always authenticate again (RFC 6749 4.4.3)."""
+
+    access_token: str
+    expires_in: int
+    scope: str
+
+    def as_response(self) -> dict[str, Any]:
+        return {"access_token": self.access_token, "token_type": "Bearer",
+                "expires_in": self.expires_in, "scope": self.scope}
+
+
 class TokenService:
     def __init__(self, policy: TokenPolicy, families: FamilyStore, users: UserStore,
                  keys: KeyManager, revocations: Revocations, refresh_key: bytes,
@@ -56,7 +70,8 @@ class TokenService:
         self._clock = clock
         # authd's own endpoints accept any token it issued, whatever API it was meant for.
         self._accepted_audiences = frozenset(
-            {policy.issuer, policy.audience, *policy.allowed_audiences})
+            {policy.issuer, policy.audience, *policy.allowed_audiences,
+             *policy.client_audiences})
 
     # -- request parameters -------------------------------------------------
 
@@ -180,6 +195,22 @@ class TokenService:
         }
         return jose.encode_jwt(claims, self._keys.ring.signing_key, typ=ACCESS_TOKEN_TYP)
 
+    def issue_client_access(self, client_id: str, scope: str, audience: str) -> AccessGrant:
+        """A ``client_credentials`` token: the client is its own subject.
+
+        It carries no ``sid`` and no ``auth_time``: no user signed in, so there is no login
+        to end or to be recent, and account endpoints refuse it (``core/account_access``).
+        It is revoked by its ``jti`` and expires like any access token.
+        """
+        now = int(self._clock.now())
+        claims = {
+            "iss": self._policy.issuer, "sub": client_id, "aud": audience,
+            "exp": now + self._policy.access_token_ttl, "iat": now, "jti": new_token_id(),
+            "client_id": client_id, "scope": scope,
+        }
+        token = jose.encode_jwt(claims, self._keys.ring.signing_key, typ=ACCESS_TOKEN_TYP)
+        return AccessGrant(token, self._policy.access_token_ttl, scope)
+
     async def renew_auth_time(self, claims: dict[str, Any]) -> str:
         """After a re-login: record it on the token's family and answer a fresh access token.
 
@@ -256,7 +287,9 @@ class TokenService:
             return True  # expired: nothing left to deny
         if await self._revocations.revoke(Revocation("jti", str(claims["jti"]), exp)):
             # audited once: repeating a revocation must not grow the feed or the trail
-            await self._audit(audit.REVOKE, user_id=str(claims["sub"]), client=client,
+            # a client's own token (no sid) names no user: its subject is the client
+            user_id = str(claims["sub"]) if "sid" in claims else None
+            await self._audit(audit.REVOKE, user_id=user_id, client=client,
                               jti=claims["jti"], kind="access_token")
         return True
 

@@ -18,7 +18,11 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from authd.core.account_access import check_account_audience, require_recent_login
+from authd.core.account_access import (
+    check_account_audience,
+    check_user_token,
+    require_recent_login,
+)
 from authd.core.models import CookieSession, User
 from authd.errors import CsrfFailed
 from authd.http.cookies import cookie_name
@@ -50,13 +54,15 @@ async def authenticate(request: Request) -> Principal:
     """The caller; Unauthenticated (401 with WWW-Authenticate) when there is none.
 
     An Authorization header wins over a cookie: a request that names a token
-    is judged by that token alone.
+    is judged by that token alone. A client's own (``client_credentials``)
+    token has no user, so it is no caller here.
     """
     svc = services(request)
     cookie = request.cookies.get(cookie_name(svc.settings))
     if cookie is not None and "authorization" not in request.headers:
         return await authenticate_cookie(request, cookie)
     claims = svc.tokens.authenticate(bearer_token(request))
+    check_user_token(claims)  # every caller of this is about a user: userinfo, the account
     auth_time = claims.get("auth_time")
     return Principal(user_id=str(claims["sub"]), session_id=claims.get("sid"), kind="token",
                      scope=str(claims.get("scope", "")), claims=claims,

@@ -155,18 +155,22 @@ _TOKEN_REQUEST: Schema = {
         {"$ref": "#/components/schemas/RefreshTokenGrant"},
         {"$ref": "#/components/schemas/AuthorizationCodeGrant"},
         {"$ref": "#/components/schemas/EmailCodeGrant"},
+        {"$ref": "#/components/schemas/ClientCredentialsGrant"},
     ],
     "discriminator": {"propertyName": "grant_type", "mapping": {
         "password": "#/components/schemas/PasswordGrant",
         "refresh_token": "#/components/schemas/RefreshTokenGrant",
         "authorization_code": "#/components/schemas/AuthorizationCodeGrant",
         _EMAIL_CODE_GRANT: "#/components/schemas/EmailCodeGrant",
+        "client_credentials": "#/components/schemas/ClientCredentialsGrant",
     }},
 }
 _TOKEN_RESPONSE = _obj({
     "access_token": _STR, "token_type": {"const": "Bearer"}, "expires_in": _INT,
-    "refresh_token": _STR, "scope": _STR,
-}, ["access_token", "token_type", "expires_in", "refresh_token", "scope"])
+    "refresh_token": {**_STR, "description": "absent for client_credentials: a client's own "
+                                             "token is never refreshed"},
+    "scope": _STR,
+}, ["access_token", "token_type", "expires_in", "scope"])
 _TOKEN_EXAMPLE = {"access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln",
                   "token_type": "Bearer", "expires_in": 900,
                   "refresh_token": "fam_3kQ.1.Hc2FtcGxl", "scope": "openid profile email"}
@@ -241,8 +245,10 @@ def _accounts() -> Schema:
 def _oauth2() -> Schema:
     return {
         "/v1/token": {"post": _op(
-            "token", "OAuth 2.0 token endpoint (password, refresh_token, and authorization_code for "
-            "a social login's one-time code); Cache-Control: no-store",
+            "token", "OAuth 2.0 token endpoint (password, refresh_token, authorization_code for "
+            "a social login's one-time code, and client_credentials for a registered "
+            "confidential client's own access token, without a refresh token); "
+            "Cache-Control: no-store",
             {"200": _ok("a token pair", _TOKEN_RESPONSE, _TOKEN_EXAMPLE, links=_TOKEN_LINKS),
              **_errors(400, 401, 413, 415, 429, 503)},
             security=_CLIENT_OPTIONAL,
@@ -506,6 +512,7 @@ def _components() -> Schema:
                                         ["refresh_token"]),
             "AuthorizationCodeGrant": _grant(
                 "authorization_code", {"code": _TEXT, "code_verifier": _STR}, ["code"]),
+            "ClientCredentialsGrant": _grant("client_credentials", {}, []),
             "EmailCodeGrant": _grant(
                 _EMAIL_CODE_GRANT, {"email": _EMAIL, "code": _CODE, "token": {
                     **_MAIL_TOKEN, "description": "the sign-in link's token, instead of email "

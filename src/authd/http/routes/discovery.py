@@ -54,6 +54,7 @@ async def openid_configuration(request: Request) -> Response:
     algs = sorted({r.alg for r in svc.keys.ring.records})
     return json_response(discovery_document(svc.settings.issuer, algs,
                                             ["password", "refresh_token", "authorization_code",
+                                             "client_credentials",
                                              "urn:authd:params:oauth:grant-type:email-code"],
                                             sorted(svc.providers)),
                          headers={"Cache-Control": "public, max-age=3600"})

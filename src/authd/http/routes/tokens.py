@@ -1,4 +1,9 @@
-"""The OAuth 2.0 endpoints: token (RFC 6749), revoke (RFC 7009), introspect (RFC 7662)."""
+"""The OAuth 2.0 endpoints: token (RFC 6749), revoke (RFC 7009), introspect (RFC 7662).
+
+The token endpoint's grants: password, refresh_token, authorization_code (a
+social login's one-time code), authd's email code, and client_credentials (a
+registered client's own token, RFC 6749 4.4).
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,8 @@ from authd.wiring import UseCases
 EMAIL_CODE_GRANT = "urn:authd:params:oauth:grant-type:email-code"
 
 
-def _client(request: Request, params: dict[str, str], svc: UseCases, *,
-            confidential_only: bool = False) -> Client:
+def _credentials(request: Request, params: dict[str, str]) -> tuple[str | None, str | None]:
+    """The client id and secret the request presents: HTTP Basic or the form, never both."""
     basic = basic_credentials(request)
     if basic is not None and ("client_secret" in params):
         raise InvalidRequest("use one client authentication method")
@@ -37,6 +42,12 @@ def _client(request: Request, params: dict[str, str], svc: UseCases, *,
             raise InvalidRequest("client_id does not match the authenticated client")
     else:
         client_id, secret = params.get("client_id"), params.get("client_secret")
+    return client_id, secret
+
+
+def _client(request: Request, params: dict[str, str], svc: UseCases, *,
+            confidential_only: bool = False) -> Client:
+    client_id, secret = _credentials(request, params)
     return svc.clients.authenticate(client_id, secret, confidential_only=confidential_only)
 
 
@@ -51,8 +62,14 @@ async def token(request: Request) -> Response:
     svc = services(request)
     params = await read_params(request, svc.settings.max_body_bytes)
     grant = _required(params, "grant_type")
-    client = _client(request, params, svc)
     who = client_info(request)
+    if grant == "client_credentials":  # its secret check is counted by the brute-force guard
+        client_id, secret = _credentials(request, params)
+        machine = await svc.client_credentials.issue(
+            client_id, secret, params.get("scope"),
+            params.get("audience") or params.get("resource"), who)
+        return json_response(machine.as_response(), headers=NO_STORE)
+    client = _client(request, params, svc)
     if grant == "password":
         username, password = _required(params, "username"), _required(params, "password")
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
