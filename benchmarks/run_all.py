@@ -22,6 +22,7 @@ SCRIPTS = [
     ("memory", ["-m", "benchmarks.bench_session_memory"], ["--sessions", "2000"]),
     ("idle-rss", ["-m", "benchmarks.bench_memory"], ["--logins", "10"]),
     ("mail", ["-m", "benchmarks.bench_mail"], ["--requests", "300", "--messages", "600"]),
+    ("machines", ["-m", "benchmarks.bench_client_credentials"], ["--seconds", "4"]),
 ]
 
 
