@@ -1,8 +1,8 @@
 """Either mode: userinfo and the caller's sessions.
 
 The session list and ending sessions are account endpoints (a cookie, or a
-token for authd itself); userinfo answers any token authd issued, with the
-claims its scopes allow (OIDC Core 5.4).
+token for authd itself); userinfo answers any user's token authd issued, with
+the claims its scopes allow (OIDC Core 5.4); a machine's own token has no user.
 """
 
 from __future__ import annotations
