@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,15 +42,24 @@ def start_server(tmp: Path, backend: str, env: dict[str, str] | None = None
     return server.start(), url
 
 
+@contextlib.contextmanager
+def serving(tmp: Path, backend: str, env: dict[str, str] | None = None) -> Iterator[AuthdServer]:
+    """A started server (see ``start_server``), stopped and its PostgreSQL database dropped after."""
+    srv, url = start_server(tmp, backend, env)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        if url:
+            drop_pg_database(url)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[AuthdServer]:
     """One real authd process per backend, shared by the end-to-end tests."""
-    srv, url = start_server(tmp_path_factory.mktemp(f"authd-{request.param}"), request.param)
-    yield srv
-    srv.stop()
-    if url:
-        drop_pg_database(url)
+    with serving(tmp_path_factory.mktemp(f"authd-{request.param}"), request.param) as srv:
+        yield srv
 
 
 @pytest.fixture

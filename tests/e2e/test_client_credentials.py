@@ -9,6 +9,7 @@ rate-limited like guessing a password.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +18,7 @@ import pytest
 
 from authd.core.clients import hash_secret
 from authd.verify import TokenVerifier
-from tests.conftest import drop_pg_database
-from tests.e2e.conftest import bearer, start_server
+from tests.e2e.conftest import bearer, serving
 from tests.serverproc import AuthdServer
 
 ROBOT, SECRET = "billing-robot", "billing-robot-secret-" + "b" * 24
@@ -43,20 +43,17 @@ scopes = ["openid", "profile", "email"]
 
 
 def _serve(tmp: Path, backend: str, env: dict[str, str] | None = None
-           ) -> tuple[AuthdServer, str | None]:
-    return start_server(tmp, backend, env={"AUTHD_CONFIG": str(_config(tmp / "authd.toml")),
-                                           **(env or {})})
+           ) -> contextlib.AbstractContextManager[AuthdServer]:
+    """A server with the two machines registered (stopped and cleaned up on leaving)."""
+    return serving(tmp, backend, {"AUTHD_CONFIG": str(_config(tmp / "authd.toml")), **(env or {})})
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def machines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[AuthdServer]:
     """One real server per backend with the two machines registered."""
-    server, url = _serve(tmp_path_factory.mktemp(f"machines-{request.param}"), request.param)
-    yield server
-    server.stop()
-    if url:
-        drop_pg_database(url)
+    with _serve(tmp_path_factory.mktemp(f"machines-{request.param}"), request.param) as server:
+        yield server
 
 
 @pytest.fixture
@@ -181,18 +178,13 @@ def test_discovery_lists_the_grant(http: httpx.Client) -> None:
 def test_wrong_secrets_lock_the_machine_with_429(tmp_path: Path, backend: str) -> None:
     """After the account limit (3 here) of wrong secrets, even the right one gets 429 with
     Retry-After; right secrets before that never counted, and another machine is not locked."""
-    server, url = _serve(tmp_path, backend, {"AUTHD_RATE_LIMITS__ACCOUNT_FAILURES": "3"})
-    try:
-        with server.client() as http:
-            for _ in range(5):
-                assert _basic(http, ROBOT, SECRET).status_code == 200
-            for _ in range(3):
-                assert _basic(http, ROBOT, "guess").status_code == 401
-            locked = _basic(http, ROBOT, SECRET)
-            assert locked.status_code == 429, locked.text
-            assert int(locked.headers["retry-after"]) > 0
-            assert _basic(http, PLAIN, PLAIN_SECRET).status_code == 200
-    finally:
-        server.stop()
-        if url:
-            drop_pg_database(url)
+    with _serve(tmp_path, backend, {"AUTHD_RATE_LIMITS__ACCOUNT_FAILURES": "3"}) as server, \
+            server.client() as http:
+        for _ in range(5):
+            assert _basic(http, ROBOT, SECRET).status_code == 200
+        for _ in range(3):
+            assert _basic(http, ROBOT, "guess").status_code == 401
+        locked = _basic(http, ROBOT, SECRET)
+        assert locked.status_code == 429, locked.text
+        assert int(locked.headers["retry-after"]) > 0
+        assert _basic(http, PLAIN, PLAIN_SECRET).status_code == 200

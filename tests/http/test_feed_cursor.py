@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import drop_pg_database
-from tests.e2e.conftest import start_server
+from tests.e2e.conftest import serving
 from tests.serverproc import AuthdServer
 
 
@@ -15,11 +14,8 @@ from tests.serverproc import AuthdServer
 def feed_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[AuthdServer]:
     """A real authd per backend whose revocation feed is read with odd cursors."""
-    server, url = start_server(tmp_path_factory.mktemp(f"feed-{request.param}"), request.param)
-    yield server
-    server.stop()
-    if url:
-        drop_pg_database(url)
+    with serving(tmp_path_factory.mktemp(f"feed-{request.param}"), request.param) as server:
+        yield server
 
 
 @pytest.mark.parametrize("since", ["2147483648", "999999999999999999", "480590040734770280",

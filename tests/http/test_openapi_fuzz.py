@@ -41,8 +41,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from authd.core.clients import hash_secret
 from authd.http.openapi import openapi_document
-from tests.conftest import drop_pg_database
-from tests.e2e.conftest import PASSWORD, start_server
+from tests.e2e.conftest import PASSWORD, serving
 from tests.e2e.social import write_config
 from tests.serverproc import AuthdServer
 
@@ -69,14 +68,11 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     tmp = tmp_path_factory.mktemp(f"fuzz-{request.param}")
     config = write_config(tmp / "authd.toml", {PROVIDER: {
         "issuer": "http://127.0.0.1:9", "client_id": "x", "client_secret": "y"}})
-    server, url = start_server(tmp, request.param, env={
+    with serving(tmp, request.param, {
         "AUTHD_CONFIG": str(config),
         f"AUTHD_CLIENTS__{CLIENT_ID.upper().replace('-', '_')}__SECRET_HASH": hash_secret(CLIENT_SECRET),
-    })
-    yield server
-    server.stop()
-    if url:
-        drop_pg_database(url)
+    }) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
