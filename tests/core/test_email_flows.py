@@ -250,45 +250,46 @@ async def test_email_change_to_a_taken_address_is_a_conflict(services: tuple[Ser
         await _email(svc).confirm_email(_token(confirm), WHO)
 
 
+async def _mailed_code(svc: Services, email: str) -> str:
+    """Ask for a sign-in code for ``email`` and read the six digits from the mail."""
+    await _email(svc).start_sign_in(email, None, WHO)
+    code = re.search(r"\b(\d{6})\b", _text((await _mail(svc, email, "sign-in code"))[-1]))
+    assert code
+    return code.group(1)
+
+
 async def test_sign_in_code_logs_in_and_verifies(services: tuple[Services, FixedClock]) -> None:
     """The six-digit code logs the account in once and proves its address."""
     svc, _ = services
     user = await _sign_up(svc)
-    await _email(svc).start_sign_in(user.email, None, WHO)
-    mail = (await _mail(svc, user.email, "sign-in code"))[-1]
-    code = re.search(r"\b(\d{6})\b", _text(mail))
-    assert code
-    signed_in = await _email(svc).sign_in_with_code(user.email, code.group(1), WHO)
+    code = await _mailed_code(svc, user.email)
+    signed_in = await _email(svc).sign_in_with_code(user.email, code, WHO)
     assert signed_in.id == user.id and signed_in.email_verified
     with pytest.raises(InvalidEmailToken):
-        await _email(svc).sign_in_with_code(user.email, code.group(1), WHO)
+        await _email(svc).sign_in_with_code(user.email, code, WHO)
 
 
 async def test_five_wrong_codes_void_the_code(services: tuple[Services, FixedClock]) -> None:
     """After five wrong guesses even the right code is refused: no brute force of six digits."""
     svc, _ = services
     user = await _sign_up(svc)
-    await _email(svc).start_sign_in(user.email, None, WHO)
-    code = re.search(r"\b(\d{6})\b", _text((await _mail(svc, user.email, "sign-in code"))[-1]))
-    assert code
-    wrong = f"{(int(code.group(1)) + 1) % 1_000_000:06d}"
+    code = await _mailed_code(svc, user.email)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(5):
         with pytest.raises(InvalidEmailToken):
             await _email(svc).sign_in_with_code(user.email, wrong, WHO)
     with pytest.raises(InvalidEmailToken):
-        await _email(svc).sign_in_with_code(user.email, code.group(1), WHO)
+        await _email(svc).sign_in_with_code(user.email, code, WHO)
 
 
 async def test_a_code_is_bound_to_its_address(services: tuple[Services, FixedClock]) -> None:
     """The code mailed to one address does not sign in another."""
     svc, _ = services
     ada, bob = await _sign_up(svc), await _sign_up(svc, "bob@example.com")
-    await _email(svc).start_sign_in(ada.email, None, WHO)
+    code = await _mailed_code(svc, ada.email)
     await _email(svc).start_sign_in(bob.email, None, WHO)
-    code = re.search(r"\b(\d{6})\b", _text((await _mail(svc, ada.email, "sign-in code"))[-1]))
-    assert code
     with pytest.raises(InvalidEmailToken):
-        await _email(svc).sign_in_with_code(bob.email, code.group(1), WHO)
+        await _email(svc).sign_in_with_code(bob.email, code, WHO)
 
 
 async def test_sign_in_link_expires_after_ten_minutes(services: tuple[Services, FixedClock]) -> None:

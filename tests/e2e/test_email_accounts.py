@@ -16,7 +16,16 @@ import httpx
 import pytest
 
 from tests.conftest import drop_pg_database
-from tests.e2e.conftest import PASSWORD, bearer, login, new_email, refresh, sign_up, start_server
+from tests.e2e.conftest import (
+    PASSWORD,
+    bearer,
+    login,
+    new_email,
+    refresh,
+    serving,
+    sign_up,
+    start_server,
+)
 from tests.peers.smtp_sink import SmtpSink, html_of, text_of, token_in
 from tests.serverproc import AuthdServer
 
@@ -216,38 +225,34 @@ def code_in_text(body: str) -> str:
 # -- outages and crashes: servers of their own ------------------------------------------------
 
 
+def _forgot_while_mail_is_down(http: httpx.Client, sink: SmtpSink) -> str:
+    """Sign up (its verification mail arrives), stop the mail server, ask for a reset: 202."""
+    email = sign_up(http)
+    sink.wait_for(email)
+    sink.stop()
+    assert http.post("/v1/password/forgot", json={"email": email}).status_code == 202
+    return email
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_an_smtp_outage_delays_mail_but_fails_no_request(tmp_path: Path, backend: str) -> None:
     """With the mail server down, requests still answer 202; the mail arrives once it is back."""
-    sink = SmtpSink(tmp_path / "mailbox").start()
-    server, url = start_server(tmp_path / "authd", backend, env=mail_env(sink))
-    try:
-        with server.client() as http:
-            email = sign_up(http)
-            sink.wait_for(email)
-            sink.stop()
-            assert http.post("/v1/password/forgot", json={"email": email}).status_code == 202
-            sink.start()
-            _about(sink, email, "reset")
-    finally:
-        server.stop()
-        sink.stop()
-        if url:
-            drop_pg_database(url)
+    with SmtpSink(tmp_path / "mailbox") as sink, \
+            serving(tmp_path / "authd", backend, mail_env(sink)) as server, \
+            server.client() as http:
+        email = _forgot_while_mail_is_down(http, sink)
+        sink.start()
+        _about(sink, email, "reset")
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_kill_9_loses_no_acknowledged_reset_mail(tmp_path: Path, backend: str) -> None:
     """A reset mail acknowledged with 202 while the mail server was down is delivered after the
     authd process was killed with SIGKILL and started again."""
-    sink = SmtpSink(tmp_path / "mailbox").start()
-    server, url = start_server(tmp_path / "authd", backend, env=mail_env(sink))
-    try:
+    with SmtpSink(tmp_path / "mailbox") as sink, \
+            serving(tmp_path / "authd", backend, mail_env(sink)) as server:
         with server.client() as http:
-            email = sign_up(http)
-            sink.wait_for(email)
-            sink.stop()
-            assert http.post("/v1/password/forgot", json={"email": email}).status_code == 202
+            email = _forgot_while_mail_is_down(http, sink)
         server.kill9()
         sink.start()
         server.start()
@@ -256,11 +261,6 @@ def test_kill_9_loses_no_acknowledged_reset_mail(tmp_path: Path, backend: str) -
             answer = http.post("/v1/password/reset",
                                json={"token": _token(reset), "new_password": NEW_PASSWORD})
             assert answer.status_code == 200
-    finally:
-        server.stop()
-        sink.stop()
-        if url:
-            drop_pg_database(url)
 
 
 def test_require_verified_email_refuses_password_logins_until_verified(tmp_path: Path) -> None:
