@@ -25,11 +25,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class PortTaken(Exception):
+    """Another process bound the port between ``free_port`` and authd's start."""
+
+
 class AuthdServer:
     def __init__(self, data_dir: Path, *, database_url: str | None = None,
                  env: dict[str, str] | None = None, port: int | None = None) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
+        # a port picked here may be taken by another process before authd binds it (tests run
+        # in parallel): start() then moves to another one, unless the test chose the port
+        self._port_chosen = port is not None or "AUTHD_ISSUER" in (env or {})
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
@@ -49,7 +56,21 @@ class AuthdServer:
         return subprocess.run([*AUTHD, *args], env=self.env, capture_output=True, text=True,
                               input=input, check=check, timeout=60)
 
-    def start(self, timeout: float = 30.0) -> AuthdServer:
+    def start(self, timeout: float = 90.0) -> AuthdServer:  # generous: a loaded machine starts slowly
+        for _ in range(5):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                self._move_to(free_port())
+        raise RuntimeError("authd found no free port in five tries")
+
+    def _move_to(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.env["AUTHD_ISSUER"] = self.url
+        self.log_path = self.data_dir / f"server-{port}.log"
+
+    def _start(self, timeout: float) -> AuthdServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -58,6 +79,9 @@ class AuthdServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.process = None
+                if not self._port_chosen and "address already in use" in self.log_path.read_text():
+                    raise PortTaken(self.port)
                 raise RuntimeError(f"authd exited: {self.log_path.read_text()[-3000:]}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:

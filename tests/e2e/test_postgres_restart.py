@@ -24,6 +24,7 @@ def _restart_postgresql() -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.serial
 def test_requests_succeed_after_a_postgresql_restart(tmp_path: Path) -> None:
     """Users log in and tokens verify right after PostgreSQL restarts; nothing acknowledged is lost."""
     if shutil.which("pg_ctlcluster") is None or os.geteuid() != 0 \

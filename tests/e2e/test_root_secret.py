@@ -67,7 +67,8 @@ def test_a_weak_root_secret_is_refused_with_how_to_make_one(tmp_path, value: str
 
 
 @pytest.mark.parametrize("value", [secrets.token_urlsafe(32), secrets.token_hex(32),
-                                   "k3Y+" + secrets.token_urlsafe(40)])
+                                   "k3Y+" + secrets.token_urlsafe(40)],
+                         ids=["urlsafe", "hex", "mixed"])  # stable ids: parallel workers agree
 def test_a_strong_root_secret_is_accepted(tmp_path, value: str) -> None:
     """32 random bytes as base64url, hex or base64 (openssl rand -base64 32) are all accepted."""
     srv = AuthdServer(tmp_path, env={"AUTHD_KEY_ENCRYPTION_KEY": value})

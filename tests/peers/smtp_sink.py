@@ -38,7 +38,7 @@ class SmtpSink:
     def start(self) -> SmtpSink:
         self.process = subprocess.Popen([sys.executable, "-m", "tests.peers.smtp_sink",
                                          str(self.port), str(self.folder)])
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # generous: a loaded machine starts slowly
         while time.monotonic() < deadline:
             if (self.folder / f".ready-{self.process.pid}").exists():
                 return self
