@@ -54,16 +54,111 @@ class RateLimits(_Frozen):
     revokes_per_ip: int = Field(600, ge=1, description="token revocation requests per window")
 
 
+ClientAuthMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt"]
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+
+
 class ClientConfig(_Frozen):
-    """A registered confidential client (introspection, authorization code, client_credentials)."""
+    """A registered confidential client (introspection, authorization code, client_credentials).
+
+    It authenticates with a secret (``secret_hash``) or with JWTs signed by its own
+    private key (RFC 7523 ``private_key_jwt``): its public keys inline (``jwks``) or
+    published at ``jwks_url``. Never both, so the weaker credential cannot stand in
+    for the stronger one.
+    """
 
     secret_hash: SecretStr | None = None
+    jwks: dict[str, Any] | None = Field(None, description="the client's public keys (a JWKS)")
+    jwks_url: str | None = Field(None, description="https URL of the client's public JWKS")
+    token_endpoint_auth_method: ClientAuthMethod | None = Field(
+        None, description="default: private_key_jwt with keys, else the secret by Basic or form")
     redirect_uris: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ("openid", "profile", "email")
     # The APIs the client's own client_credentials tokens may be for; the first is the
     # default; none = the server's default audience.
     audiences: tuple[str, ...] = ()
     name: str = ""
+
+    @field_validator("audiences")
+    @classmethod
+    def _audiences_are_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """An audience is compared byte for byte by every API: no blanks, no stray spaces."""
+        for audience in value:
+            if not audience or any(ch.isspace() for ch in audience):
+                raise ValueError(f"audience {audience!r} must be an absolute URI or a "
+                                 "non-empty name without whitespace")
+            if ":" in audience and not _is_absolute_uri(audience):
+                raise ValueError(f"audience {audience!r} looks like a URI but is not an "
+                                 "absolute one (scheme://host/...)")
+        return value
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_url_is_secure(cls, value: str | None) -> str | None:
+        if value is not None and not _is_secure_url(value):
+            raise ValueError(f"{value!r} must be an https URL (http only on loopback)")
+        return value
+
+    @field_validator("jwks")
+    @classmethod
+    def _jwks_are_public_signing_keys(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            check_client_jwks(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> ClientConfig:
+        has_keys = self.jwks is not None or self.jwks_url is not None
+        if self.jwks is not None and self.jwks_url is not None:
+            raise ValueError("set jwks or jwks_url, not both")
+        if has_keys and self.secret_hash is not None:
+            raise ValueError("set secret_hash or keys (jwks, jwks_url), not both: a client "
+                             "authenticates one way")
+        method = self.token_endpoint_auth_method
+        if method == "private_key_jwt" and not has_keys:
+            raise ValueError("private_key_jwt needs the client's public keys in jwks or jwks_url")
+        if method in SECRET_METHODS and self.secret_hash is None:
+            raise ValueError(f"{method} needs a secret_hash")
+        return self
+
+    @property
+    def auth_methods(self) -> tuple[str, ...]:
+        """The methods this client may use: the configured one, or what its credential allows."""
+        if self.token_endpoint_auth_method is not None:
+            return (self.token_endpoint_auth_method,)
+        if self.jwks is not None or self.jwks_url is not None:
+            return ("private_key_jwt",)
+        return SECRET_METHODS if self.secret_hash is not None else ()
+
+
+# Signature algorithms a client may sign its assertions with: asymmetric only, so a
+# registered public key can never be used as an HMAC secret.
+CLIENT_ASSERTION_ALGS = ("ES256", "EdDSA", "PS256", "RS256")
+_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+def check_client_jwks(value: Any) -> None:
+    """Raise ValueError (one sentence) unless ``value`` is a JWKS of public asymmetric keys."""
+    from authd import jose
+
+    entries = value.get("keys") if isinstance(value, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ValueError("must be a JWKS: an object with a non-empty keys array")
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ValueError("every key must be a JSON object")
+        if entry.get("kty") == "oct":
+            raise ValueError("symmetric (oct) keys are refused: list the client's public keys")
+        if _PRIVATE_JWK_MEMBERS & set(entry):
+            raise ValueError("a private key is in jwks: list only public keys, keep the "
+                             "private one with the client")
+        try:
+            key = jose.key_from_jwk(entry, default_alg="RS256", public_only=True)
+        except jose.InvalidKey as exc:
+            raise ValueError(f"a key is not usable: {exc}") from None
+        if key.alg not in CLIENT_ASSERTION_ALGS:
+            raise ValueError(f"alg {key.alg} is not accepted for client assertions (use one "
+                             f"of {', '.join(CLIENT_ASSERTION_ALGS)})")
 
 
 class ProviderConfig(_Frozen):
@@ -359,6 +454,12 @@ class Settings(BaseSettings):
 
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _is_absolute_uri(value: str) -> bool:
+    parts = urlsplit(value)
+    return bool(re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme)) and bool(
+        parts.netloc or parts.path)
 
 
 def _is_secure_url(url: str) -> bool:

@@ -24,6 +24,8 @@ from authd.core.account_access import Reauthentication
 from authd.core.accounts import Accounts
 from authd.core.admin import Administration
 from authd.core.audit import Auditor
+from authd.core.client_assertions import AssertionPolicy, ClientKeySets
+from authd.core.client_auth import ClientAuthenticator
 from authd.core.clients import ClientRegistry
 from authd.core.directory import SessionDirectory
 from authd.core.email_flows import EmailAccounts
@@ -60,6 +62,7 @@ if TYPE_CHECKING:  # loaded only when configured: idle memory is for what is use
     from redis.asyncio import Redis
 
     from authd.mail import FileMailer, SmtpMailer, TemplateRenderer
+    from authd.oauth.client_jwks import HttpJwksFetcher
     from authd.oauth.driver import ProviderClient
     from authd.storage.redis.fanout import RevocationFanout
 
@@ -84,6 +87,7 @@ class UseCases:
     identity_links: IdentityLinks
     reauth: Reauthentication
     clients: ClientRegistry
+    client_auth: ClientAuthenticator
     client_credentials: ClientCredentials
     guard: BruteForceGuard
     keys: KeyManager
@@ -108,6 +112,7 @@ class Services:
     auditor: Auditor
     guard: BruteForceGuard
     clients: ClientRegistry
+    client_auth: ClientAuthenticator
     directory: SessionDirectory
     cookie_sessions: CookieSessionService
     social: SocialLogins
@@ -120,6 +125,7 @@ class Services:
     session_cache: SessionCache | None = None
     email: EmailAccounts | None = None  # set by build_services; None only in hand-built graphs
     mail_worker: OutboxWorker | None = None
+    jwks_fetcher: HttpJwksFetcher | None = None
     _mail_wake: asyncio.Event = field(default_factory=asyncio.Event)
     use_cases: UseCases = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -138,6 +144,8 @@ class Services:
             FEED_PRUNE_INTERVAL, self.social.prune, "pending social login pruning")))
         self._tasks.append(asyncio.create_task(self._every(
             FEED_PRUNE_INTERVAL, self.prune_audit, "audit trail pruning")))
+        self._tasks.append(asyncio.create_task(self._every(
+            FEED_PRUNE_INTERVAL, self.client_auth.prune, "client assertion pruning")))
         if self.mail_worker is not None and self.email is not None:
             self._tasks.append(asyncio.create_task(self._deliver_mail(self.mail_worker)))
             self._tasks.append(asyncio.create_task(self._every(
@@ -200,6 +208,8 @@ class Services:
         self.hasher.close()
         if self.provider_http is not None:
             await self.provider_http.aclose()
+        if self.jwks_fetcher is not None:
+            await self.jwks_fetcher.aclose()
         if self.fanout is not None:
             await self.fanout.aclose()
         if self.redis is not None:
@@ -266,9 +276,12 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
     pending = SealedPendingLogins(store.pending, secrets)  # state, nonce, verifier: sealed
     social = SocialLogins(store.users, store.identities, store.codes, pending, tokens,
                           auditor, clock)
+    clients = ClientRegistry(client_policy(settings))
+    jwks_fetcher, client_auth = _client_auth(settings, clients, store, guard, auditor, clock)
     services = Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
                     keys=keys, revocations=revocations, accounts=accounts, tokens=tokens,
-                    auditor=auditor, guard=guard, clients=ClientRegistry(client_policy(settings)),
+                    auditor=auditor, guard=guard, clients=clients, client_auth=client_auth,
+                    jwks_fetcher=jwks_fetcher,
                     directory=directory,
                     cookie_sessions=CookieSessionService(cookie_store, store.users,
                                                          session_policy(settings),
@@ -284,6 +297,22 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                     email=email, mail_worker=worker)
     outbox.on_written(services.wake_mail)
     return services
+
+
+def _client_auth(settings: Settings, clients: ClientRegistry, store: SqlStore,
+                 guard: BruteForceGuard, auditor: Auditor, clock: Clock
+                 ) -> tuple[HttpJwksFetcher | None, ClientAuthenticator]:
+    """Client authentication; httpx is imported only when a client publishes its keys at a URL."""
+    inline = {cid: c.jwks for cid, c in settings.clients.items() if c.jwks is not None}
+    urls = {cid: c.jwks_url for cid, c in settings.clients.items() if c.jwks_url is not None}
+    fetcher = None
+    if urls:
+        from authd.oauth.client_jwks import HttpJwksFetcher
+        fetcher = HttpJwksFetcher()
+    keys = ClientKeySets(inline, urls, fetcher, clock)
+    policy = AssertionPolicy(audiences=(settings.issuer, f"{settings.issuer}/v1/token"))
+    return fetcher, ClientAuthenticator(clients, keys, store.client_assertions, policy, guard,
+                                        auditor, clock)
 
 
 def _mail(settings: Settings, store: SqlStore, secrets: ServerSecrets, hasher: PasswordHasher,
@@ -333,8 +362,9 @@ def _use_cases(svc: Services) -> UseCases:
         social_callback=SocialCallbacks(svc.social, svc.identity_links, svc.cookie_sessions,
                                         svc.clients, svc.clock),
         identity_links=svc.identity_links, reauth=svc.reauth, clients=svc.clients,
-        client_credentials=ClientCredentials(svc.clients, svc.tokens, svc.guard, svc.auditor,
-                                             svc.settings.audience),
+        client_auth=svc.client_auth,
+        client_credentials=ClientCredentials(svc.clients, svc.client_auth, svc.tokens,
+                                             svc.auditor, svc.settings.audience),
         guard=svc.guard, keys=svc.keys, revocations=svc.revocations,
         health=Health(probes, svc.guard, shared_limits=svc.redis is not None),
         admin=Administration(svc.store.users, svc.accounts, svc.directory, svc.store.audit,
@@ -369,7 +399,7 @@ def client_policy(settings: Settings) -> ClientPolicy:
         default_client_id=settings.default_client_id, default_scopes=settings.default_scopes,
         confidential={client_id: RegisteredClient(
             config.secret_hash.get_secret_value() if config.secret_hash else None, config.scopes,
-            config.audiences)
+            config.audiences, config.auth_methods)
             for client_id, config in settings.clients.items()})
 
 

@@ -39,6 +39,7 @@ LOGIN_BY_EMAIL = "login.email"
 MAIL_GIVEN_UP = "mail.given_up"
 USER_DISABLED = "user.disabled"
 CLIENT_CREDENTIALS = "token.client_credentials"
+CLIENT_AUTH_FAILED = "client.auth_failed"
 
 
 class Auditor:

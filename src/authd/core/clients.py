@@ -74,6 +74,18 @@ class ClientRegistry:
             raise InvalidClient()
         return Client(client_id, True, config.scopes, config.audiences)
 
+    def methods_of(self, client_id: str) -> tuple[str, ...]:
+        """The authentication methods a registered client may use; none for an unknown id."""
+        config = self._confidential.get(client_id)
+        return config.auth_methods if config is not None else ()
+
+    def registered(self, client_id: str) -> Client:
+        """A registered client whose credential was checked elsewhere (its signed assertion)."""
+        config = self._confidential.get(client_id)
+        if config is None:
+            raise InvalidClient()
+        return Client(client_id, True, config.scopes, config.audiences)
+
 
 def hash_secret(secret: str) -> str:
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()

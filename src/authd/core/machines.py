@@ -1,13 +1,13 @@
 """The ``client_credentials`` grant (RFC 6749 4.4): a registered client acting for itself.
 
-A machine (a backend job, another service) authenticates with its own secret and
-receives an access token whose subject is the client. What it may get is decided
-by its registration alone: the scopes and audiences configured for it, never
-more. The secret check goes through the brute-force guard like a password: an
-attempt is reserved against the client id and the IP before the secret is
-compared, kept when the secret is wrong, released when it is right, so a
-leaked client id cannot be turned into a secret by guessing, from one address
-or many. Every outcome is audited with the client as its actor.
+A machine (a backend job, another service) authenticates with its own secret,
+or with an assertion signed by its own private key (``private_key_jwt``), and
+receives an access token whose subject is the client. What it may get is
+decided by its registration alone: the scopes and audiences configured for it,
+never more. The credential check (``ClientAuthenticator``) goes through the
+brute-force guard like a password, so a leaked client id cannot be turned into
+a secret by guessing, from one address or many. Every outcome is audited with
+the client as its actor.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 
 from authd.core import audit
 from authd.core.audit import Auditor
-from authd.core.clients import Client, ClientRegistry
+from authd.core.client_auth import ClientAuthenticator, Presented
+from authd.core.clients import ClientRegistry
 from authd.core.models import ClientInfo
-from authd.core.ratelimit import BruteForceGuard
 from authd.core.tokens import AccessGrant, TokenService
-from authd.errors import InvalidClient, InvalidScope, InvalidTarget, UnauthorizedClient
+from authd.errors import InvalidScope, InvalidTarget, UnauthorizedClient
 
 
 def client_scope(requested: str | None, allowed: Sequence[str]) -> str:
@@ -48,51 +48,40 @@ def client_audience(requested: str | None, allowed: Sequence[str], default: str)
 class ClientCredentials:
     """Issues a registered client's own access tokens, through the guard and the audit trail."""
 
-    def __init__(self, registry: ClientRegistry, tokens: TokenService, guard: BruteForceGuard,
-                 auditor: Auditor, default_audience: str) -> None:
+    def __init__(self, registry: ClientRegistry, authenticator: ClientAuthenticator,
+                 tokens: TokenService, auditor: Auditor, default_audience: str) -> None:
         self._registry = registry
+        self._authenticator = authenticator
         self._tokens = tokens
-        self._guard = guard
         self._audit = auditor
         self._default_audience = default_audience
 
-    async def issue(self, client_id: str | None, secret: str | None, scope: str | None,
-                    audience: str | None, who: ClientInfo) -> AccessGrant:
+    async def issue(self, presented: Presented, scope: str | None, audience: str | None,
+                    who: ClientInfo) -> AccessGrant:
         """An access token for the client itself; the request's errors are audited too.
 
-        UnauthorizedClient for the public client (it holds no secret), InvalidClient for
-        wrong credentials, RateLimited once the client id or the IP used up its failures,
-        InvalidScope / InvalidTarget for a scope or audience outside the registration.
+        UnauthorizedClient for the public client (it holds no credential), InvalidClient for
+        wrong credentials (a secret or a signed assertion), RateLimited once the client id or
+        the IP used up its failures, InvalidScope / InvalidTarget for a scope or audience
+        outside the registration.
         """
-        if client_id is None or self._registry.is_public(client_id):
+        client_id = presented.client_id
+        if presented.assertion is None and (client_id is None or self._registry.is_public(client_id)):
             await self._failed(client_id, who, "public_client")
             raise UnauthorizedClient("the public client cannot use client_credentials: "
                                      "authenticate as a registered confidential client")
-        client = await self._authenticate(client_id, secret, who)
+        client = await self._authenticator.authenticate(presented, who, confidential_only=True,
+                                                        event=audit.CLIENT_CREDENTIALS)
         try:
             granted = client_scope(scope, client.scopes)
             target = client_audience(audience, client.audiences, self._default_audience)
         except (InvalidScope, InvalidTarget) as exc:
-            await self._failed(client_id, who, exc.code)
+            await self._failed(client.id, who, exc.code)
             raise
         grant = self._tokens.issue_client_access(client.id, granted, target)
         await self._audit(audit.CLIENT_CREDENTIALS, client=who, client_id=client.id,
                           scope=granted, aud=target, outcome="ok")
         return grant
-
-    async def _authenticate(self, client_id: str, secret: str | None, who: ClientInfo) -> Client:
-        """The registry's secret check, counted by the guard like a password attempt."""
-        attempt = await self._guard.reserve_client_secret(client_id, who.ip or "unknown")
-        try:
-            client = self._registry.authenticate(client_id, secret, confidential_only=True)
-        except InvalidClient:
-            await self._failed(client_id, who, "invalid_client")  # the reservation stays counted
-            raise
-        except BaseException:
-            await self._guard.release_login(attempt)  # no secret was judged
-            raise
-        await self._guard.release_login(attempt)
-        return client
 
     async def _failed(self, client_id: str | None, who: ClientInfo, reason: str) -> None:
         """A refused request, audited; an unregistered id is not recorded (it may be a secret
@@ -103,4 +92,3 @@ class ClientCredentials:
         else:
             detail["client_id_unknown"] = True
         await self._audit(audit.CLIENT_CREDENTIALS, client=who, **detail)
-

@@ -52,12 +52,14 @@ class RateLimitPolicy:
 
 @dataclass(frozen=True, slots=True)
 class RegisteredClient:
-    """A confidential client: the digest of its secret, the scopes it may ask for, and the
-    audiences its own (``client_credentials``) tokens may name (first = default)."""
+    """A confidential client: the digest of its secret, the scopes it may ask for, the
+    audiences its own (``client_credentials``) tokens may name (first = default), and the
+    authentication methods it may use (its secret's, or ``private_key_jwt`` for its keys)."""
 
     secret_hash: str | None
     scopes: tuple[str, ...] = ("openid", "profile", "email")
     audiences: tuple[str, ...] = ()
+    auth_methods: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
 
 
 @dataclass(frozen=True, slots=True)

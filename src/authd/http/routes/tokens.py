@@ -2,7 +2,8 @@
 
 The token endpoint's grants: password, refresh_token, authorization_code (a
 social login's one-time code), authd's email code, and client_credentials (a
-registered client's own token, RFC 6749 4.4).
+registered client's own token, RFC 6749 4.4). A confidential client authenticates with
+its secret (HTTP Basic or the form) or a signed assertion (RFC 7523 ``private_key_jwt``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authd.core.client_auth import Presented, presented_assertion
 from authd.core.clients import Client
 from authd.errors import (
     EmailNotVerified,
@@ -29,26 +31,31 @@ from authd.wiring import UseCases
 EMAIL_CODE_GRANT = "urn:authd:params:oauth:grant-type:email-code"
 
 
-def _credentials(request: Request, params: dict[str, str]) -> tuple[str | None, str | None]:
-    """The client id and secret the request presents: HTTP Basic or the form, never both."""
+def _credentials(request: Request, params: dict[str, str]) -> Presented:
+    """The client credentials the request presents: HTTP Basic, the form's secret, or a signed
+    assertion (RFC 7523), never two of them."""
     basic = basic_credentials(request)
-    if basic is not None and ("client_secret" in params):
+    assertion = presented_assertion(params.get("client_assertion_type"),
+                                    params.get("client_assertion"))
+    if [basic is not None, "client_secret" in params, assertion is not None].count(True) > 1:
         raise InvalidRequest("use one client authentication method")
-    client_id: str | None
-    secret: str | None
     if basic is not None:
         client_id, secret = basic
         if params.get("client_id", client_id) != client_id:
             raise InvalidRequest("client_id does not match the authenticated client")
-    else:
-        client_id, secret = params.get("client_id"), params.get("client_secret")
-    return client_id, secret
+        return Presented(client_id, secret, "client_secret_basic")
+    if assertion is not None:
+        return Presented(params.get("client_id"), None, "private_key_jwt", assertion)
+    form_secret = params.get("client_secret")
+    return Presented(params.get("client_id"), form_secret,
+                     "client_secret_post" if form_secret is not None else "none")
 
 
-def _client(request: Request, params: dict[str, str], svc: UseCases, *,
-            confidential_only: bool = False) -> Client:
-    client_id, secret = _credentials(request, params)
-    return svc.clients.authenticate(client_id, secret, confidential_only=confidential_only)
+async def _client(request: Request, params: dict[str, str], svc: UseCases, *,
+                  confidential_only: bool = False) -> Client:
+    """The calling client; a confidential client's failures are counted and audited."""
+    return await svc.client_auth.authenticate(_credentials(request, params), client_info(request),
+                                              confidential_only=confidential_only)
 
 
 def _required(params: dict[str, str], name: str) -> str:
@@ -63,13 +70,12 @@ async def token(request: Request) -> Response:
     params = await read_params(request, svc.settings.max_body_bytes)
     grant = _required(params, "grant_type")
     who = client_info(request)
-    if grant == "client_credentials":  # its secret check is counted by the brute-force guard
-        client_id, secret = _credentials(request, params)
+    if grant == "client_credentials":  # its credential check is counted by the brute-force guard
         machine = await svc.client_credentials.issue(
-            client_id, secret, params.get("scope"),
+            _credentials(request, params), params.get("scope"),
             params.get("audience") or params.get("resource"), who)
         return json_response(machine.as_response(), headers=NO_STORE)
-    client = _client(request, params, svc)
+    client = await _client(request, params, svc)
     if grant == "password":
         username, password = _required(params, "username"), _required(params, "password")
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
@@ -110,7 +116,7 @@ async def revoke(request: Request) -> Response:
     svc = services(request)
     await svc.guard.check_revoke(client_info(request).ip or "unknown")
     params = await read_params(request, svc.settings.max_body_bytes)
-    client = _client(request, params, svc)
+    client = await _client(request, params, svc)
     await svc.tokens.revoke_token(_required(params, "token"), params.get("token_type_hint"),
                                   client.id, client_info(request))
     return Response(status_code=200, headers=NO_STORE)
@@ -119,5 +125,5 @@ async def revoke(request: Request) -> Response:
 async def introspect(request: Request) -> Response:
     svc = services(request)
     params = await read_params(request, svc.settings.max_body_bytes)
-    _client(request, params, svc, confidential_only=True)
+    await _client(request, params, svc, confidential_only=True)
     return json_response(await svc.tokens.introspect(_required(params, "token")), headers=NO_STORE)

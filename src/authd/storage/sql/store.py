@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from authd.storage.sql.audit import SqlAudit
+from authd.storage.sql.client_assertions import SqlClientAssertions
 from authd.storage.sql.db import Database
 from authd.storage.sql.email_tokens import SqlEmailTokens
 from authd.storage.sql.families import SqlFamilies
@@ -32,6 +33,7 @@ class SqlStore:
     pending: SqlPendingLogins
     email_tokens: SqlEmailTokens
     outbox: SqlOutbox
+    client_assertions: SqlClientAssertions
 
     @classmethod
     def over(cls, db: Database) -> SqlStore:
@@ -39,7 +41,7 @@ class SqlStore:
                    sessions=SqlCookieSessions(db), revocations=SqlRevocations(db),
                    audit=SqlAudit(db), identities=SqlIdentities(db), codes=SqlOneTimeCodes(db),
                    pending=SqlPendingLogins(db), email_tokens=SqlEmailTokens(db),
-                   outbox=SqlOutbox(db))
+                   outbox=SqlOutbox(db), client_assertions=SqlClientAssertions(db))
 
     async def ping(self) -> None:
         await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

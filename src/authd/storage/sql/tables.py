@@ -179,3 +179,12 @@ outbox = Table(
     Column("last_error", String(500), nullable=True),
     Index("ix_outbox_due", "delivered_at", "failed_at", "next_attempt_at"),
 )
+
+# private_key_jwt: the jti of every client assertion until it expires (RFC 7523 3, item 7).
+client_assertions = Table(
+    "client_assertions",
+    metadata,
+    Column("key_hash", LargeBinary(32), primary_key=True),  # SHA-256 of client id and jti
+    Column("expires_at", Float, nullable=False),
+    Index("ix_client_assertions_expires", "expires_at"),
+)
