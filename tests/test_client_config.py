@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from examples.machine_client.client import generate_key, public_jwk
 
 from authd.config import ConfigError, load_settings
 from authd.core.clients import hash_secret
-from examples.machine_client.client import generate_key, public_jwk
 
 PUBLIC = public_jwk(generate_key())
 JWKS = {"keys": [PUBLIC]}

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from examples.machine_client.client import generate_key, public_jwk
 
 from authd import jose
 from authd.clock import FixedClock
@@ -25,7 +26,6 @@ from authd.core.clients import hash_secret
 from authd.core.models import ClientInfo
 from authd.errors import InvalidClient, RateLimited, UnauthorizedClient
 from authd.wiring import Services, build_services
-from examples.machine_client.client import generate_key, public_jwk
 from tests.assertions import (
     alg_none,
     claims_for,
