@@ -30,9 +30,11 @@ _BEARER_OR_COOKIE: Security = [{"bearer": []}, {"cookie": []}]
 _BEARER_OR_COOKIE_CSRF: Security = [{"bearer": []}, {"cookie": [], "csrf": []}]
 _COOKIE: Security = [{"cookie": []}]
 _COOKIE_CSRF: Security = [{"cookie": [], "csrf": []}]
-# Public client (no authentication), client_secret_basic, or client_secret_post (in the body).
+# Public client (no authentication), client_secret_basic, or client_secret_post or
+# private_key_jwt (both in the body: no HTTP-level scheme).
 _CLIENT_OPTIONAL: Security = [{}, {"clientBasic": []}]
-# Confidential clients only: client_secret_basic, or client_secret_post (no HTTP-level scheme).
+# Confidential clients only: client_secret_basic, or client_secret_post or private_key_jwt
+# (in the body: no HTTP-level scheme).
 _CLIENT_REQUIRED: Security = [{"clientBasic": []}, {}]
 _PUBLIC: Security = []
 
@@ -129,6 +131,14 @@ def _query(name: str, values: list[str] | None = None, *, required: bool = False
 _CLIENT_FIELDS: Schema = {
     "client_id": {**_TEXT, "description": "defaults to the first-party public client"},
     "client_secret": {**_TEXT, "description": "client_secret_post (or use HTTP Basic)"},
+    "client_assertion_type": {
+        "type": "string", "const": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "description": "private_key_jwt (RFC 7523): with client_assertion, instead of a secret"},
+    "client_assertion": {
+        "type": "string", "minLength": 1, "maxLength": 4096,
+        "description": "a JWT signed with the client's registered key (ES256, EdDSA, PS256 or "
+                       "RS256): iss = sub = client_id, aud = the issuer or the token endpoint, "
+                       "exp at most 5 minutes ahead, a jti never used before"},
 }
 _TOKEN_OPTIONS: Schema = {
     "scope": {**_STR, "description": "space-separated; a refresh may narrow, never widen"},
@@ -265,12 +275,13 @@ def _oauth2() -> Schema:
                 **_CLIENT_FIELDS}, ["token"], extra=_STR),
                 {"token": "fam_3kQ.1.Hc2FtcGxl"}, _FORM, _JSON))},
         "/v1/introspect": {"post": _op(
-            "introspect", "RFC 7662 introspection, for confidential clients only (HTTP Basic, or "
-            "client_id and client_secret in the body)",
+            "introspect", "RFC 7662 introspection, for confidential clients only (HTTP Basic, "
+            "client_id and client_secret in the body, or a private_key_jwt client_assertion); "
+            "failed client authentication counts against the client's limit (429)",
             {"200": _ok("the token's state; {\"active\": false} for anything unknown or invalid",
                         _obj({"active": _BOOL}, ["active"]),
                         {"active": True, "token_type": "access_token", "sub": "usr_01HZX"}),
-             **_errors(400, 401, 413, 415, 503)},
+             **_errors(400, 401, 413, 415, 429, 503)},
             security=_CLIENT_REQUIRED,
             body=_content(_obj({"token": _TEXT, "token_type_hint": _STR, **_CLIENT_FIELDS},
                                ["token"], extra=_STR), {"token": "fam_3kQ.1.Hc2FtcGxl"},

@@ -8,11 +8,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authd.core.client_assertions import ASSERTION_ALGS
 from authd.errors import InvalidRequest
 from authd.http.auth import services
 from authd.http.responses import json_response
 
 JWKS_MAX_AGE = 300
+# How confidential clients authenticate (RFC 8414): a secret, or a JWT signed with their key.
+_CLIENT_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 FEED_POLL_AFTER = 2
 # Feed cursors are the revocations table's sequence numbers: a 32-bit integer column on
 # PostgreSQL, so no cursor of this feed is larger (and a larger one must not reach the driver).
@@ -36,12 +39,12 @@ def discovery_document(issuer: str, algs: list[str], grants: list[str],
         # redeems the one-time codes of its own social logins (/v1/oauth/{provider}/...).
         "response_types_supported": [],
         "authd_oauth_providers": providers or [],
-        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic",
-                                                  "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic",
-                                                       "client_secret_post"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
-                                                          "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["none", *_CLIENT_METHODS],
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+        "revocation_endpoint_auth_methods_supported": ["none", *_CLIENT_METHODS],
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+        "introspection_endpoint_auth_methods_supported": list(_CLIENT_METHODS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": ["sub", "email", "email_verified", "name", "auth_time"],
         "subject_types_supported": ["public"],
