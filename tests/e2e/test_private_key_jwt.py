@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from authd.core.clients import hash_secret
 from authd.verify import TokenVerifier
 from tests.assertions import (
     ASSERTION_TYPE,
+    JwksServer,
     alg_none,
     claims_for,
     hs256_with_public_key,
@@ -41,41 +40,6 @@ INLINE, REMOTE, SECRETIVE = "inline-robot", "remote-robot", "secret-robot"
 SECRET = "secret-robot-secret-" + "s" * 24
 INLINE_KEY, REMOTE_KEY, STRANGER_KEY = generate_key(), generate_key(), generate_key()
 BILLING = "https://billing.example.com"
-
-
-class JwksServer:
-    """A client's own web server publishing its public keys; counts the fetches it answers."""
-
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        self.jwks = jwks
-        self.fetches = 0
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                owner.fetches += 1
-                body = json.dumps(owner.jwks).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Cache-Control", "max-age=300")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/jwks.json"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> JwksServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _toml_table(value: Any) -> str:
