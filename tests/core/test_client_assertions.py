@@ -24,7 +24,7 @@ from authd.core.client_assertions import AssertionPolicy, claimed_client, verify
 from authd.core.client_auth import Presented
 from authd.core.clients import hash_secret
 from authd.core.models import ClientInfo
-from authd.errors import InvalidClient, RateLimited, UnauthorizedClient
+from authd.errors import InvalidClient, InvalidScope, RateLimited, UnauthorizedClient
 from authd.wiring import Services, build_services
 from tests.assertions import (
     alg_none,
@@ -228,3 +228,21 @@ async def test_expired_jti_records_are_pruned(services: Services) -> None:
     assert isinstance(services.clock, FixedClock)
     services.clock.advance(120)
     assert await services.client_auth.prune() == 1
+
+
+async def test_the_success_and_a_refused_scope_are_audited_under_the_assertions_client(
+        services: Services) -> None:
+    """A token by assertion is audited as the client's (with its jti, in one commit); a scope
+    outside the registration is invalid_scope, audited under the client the assertion proved,
+    and is no failed authentication (it never counts towards the lockout)."""
+    issue = services.use_cases.client_credentials.issue
+    await issue(_by_key(_honest()), None, None, WHO)
+    for n in range(4):
+        with pytest.raises(InvalidScope):
+            await issue(_by_key(_honest(jti=f"wide-{n}")), "admin", None, WHO)
+    await issue(_by_key(_honest(jti="still-fine")), None, None, WHO)
+    events = await services.store.audit.list_events(user_id=None, event=audit.CLIENT_CREDENTIALS,
+                                                    limit=10)
+    outcomes = sorted((e.detail or {}).get("reason", "ok") for e in events)
+    assert outcomes == ["invalid_scope"] * 4 + ["ok"] * 2
+    assert all((e.detail or {}).get("client_id") == ROBOT for e in events)

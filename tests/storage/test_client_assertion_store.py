@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 
 from authd.core.client_assertions import VerifiedAssertion
+from authd.core.models import AuditEvent
+from authd.storage.sql.audit import SqlAudit
 from authd.storage.sql.client_assertions import SqlClientAssertions
 from authd.storage.sql.db import Database
 
@@ -48,3 +50,15 @@ async def test_pruning_drops_only_expired_entries(migrated_db: Database) -> None
     await store.first_use(_key("robot", "live"), NOW + 100, NOW)
     assert await store.prune(NOW + 50) == 1
     assert await store.first_use(_key("robot", "live"), NOW + 100, NOW + 51) is False
+
+
+async def test_a_first_use_records_its_audit_event_in_the_same_commit(
+        migrated_db: Database) -> None:
+    """The success's audit row is written with a first use, and never with a refused replay."""
+    store = SqlClientAssertions(migrated_db)
+    audit = SqlAudit(migrated_db)
+    event = AuditEvent(NOW, "token.client_credentials", None, "203.0.113.1", {"outcome": "ok"})
+    assert await store.first_use(_key("robot", "audited"), NOW + 60, NOW, event) is True
+    assert await store.first_use(_key("robot", "audited"), NOW + 60, NOW, event) is False
+    events = await audit.list_events(user_id=None, event="token.client_credentials", limit=10)
+    assert len(events) == 1

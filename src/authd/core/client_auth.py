@@ -12,6 +12,7 @@ secret pasted into the wrong field).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -25,7 +26,7 @@ from authd.core.client_assertions import (
     claimed_client,
 )
 from authd.core.clients import Client, ClientRegistry
-from authd.core.models import ClientInfo
+from authd.core.models import AuditEvent, ClientInfo
 from authd.core.ratelimit import BruteForceGuard
 from authd.errors import InvalidClient, InvalidRequest
 
@@ -43,10 +44,12 @@ class Presented:
 
 
 class AssertionReplays(Protocol):
-    async def first_use(self, key: bytes, expires_at: float, now: float) -> bool:
+    async def first_use(self, key: bytes, expires_at: float, now: float,
+                        event: AuditEvent | None = None) -> bool:
         """Record ``key`` until ``expires_at``; False if it is recorded and not yet expired.
 
         Atomic across instances: of concurrent calls with one key, exactly one is first.
+        ``event`` is recorded with a first use, in the same transaction (one durable commit).
         """
         ...
 
@@ -71,11 +74,15 @@ class ClientAuthenticator:
 
     async def authenticate(self, presented: Presented, who: ClientInfo, *,
                            confidential_only: bool = False,
-                           event: str = audit.CLIENT_AUTH_FAILED) -> Client:
+                           event: str = audit.CLIENT_AUTH_FAILED,
+                           on_success: Callable[[Client], AuditEvent] | None = None) -> Client:
         """The calling client, or InvalidClient (401); RateLimited once its failures are used up.
 
         The public client (no credentials) passes without the guard unless
-        ``confidential_only``. ``event`` names the audit event of a failure.
+        ``confidential_only``. ``event`` names the audit event of a failure. The event
+        ``on_success`` makes for the authenticated client is recorded before this returns:
+        with an assertion's jti in one commit. Whatever ``on_success`` raises is raised,
+        and is not counted as a failed authentication.
         """
         client_id = presented.client_id
         if presented.assertion is not None and client_id is None:
@@ -88,7 +95,7 @@ class ClientAuthenticator:
             raise InvalidClient("the public client has no credentials to present")
         attempt = await self._guard.reserve_client_secret(client_id, who.ip or "unknown")
         try:
-            client = await self._check(client_id, presented)
+            client = await self._check(client_id, presented, on_success)
         except InvalidClient as exc:
             await self._failed(client_id, presented, who, event, exc)
             raise  # the reservation stays counted
@@ -98,20 +105,28 @@ class ClientAuthenticator:
         await self._guard.release_login(attempt)
         return client
 
-    async def _check(self, client_id: str, presented: Presented) -> Client:
+    async def _check(self, client_id: str, presented: Presented,
+                     on_success: Callable[[Client], AuditEvent] | None) -> Client:
         """The credential against the client's registration and its one allowed method."""
         if presented.via not in self._registry.methods_of(client_id):
             if presented.via == "none" or not self._registry.is_registered(client_id):
                 raise InvalidClient()  # no credential, or an unknown client: the plain answer
             raise InvalidClient(f"this client does not authenticate with {presented.via}")
         if presented.assertion is None:
-            return self._registry.authenticate(client_id, presented.secret,
-                                               confidential_only=True)
+            client = self._registry.authenticate(client_id, presented.secret,
+                                                 confidential_only=True)
+            if on_success is not None:
+                await self._audit.record(on_success(client))
+            return client
         verified = await self._keys.verify(presented.assertion, client_id, self._policy)
+        client = self._registry.registered(client_id)
+        success = on_success(client) if on_success is not None else None
         if not await self._replays.first_use(verified.replay_key, verified.expires_at,
-                                             self._clock.now()):
+                                             self._clock.now(), success):
             raise InvalidClient("client assertion refused: its jti was used already")
-        return self._registry.registered(client_id)
+        if success is not None:
+            self._audit.announce(success)
+        return client
 
     async def prune(self) -> int:
         """Forget the jti of expired assertions (they are refused by their exp anyway)."""

@@ -18,8 +18,8 @@ from typing import Any
 from authd.core import audit
 from authd.core.audit import Auditor
 from authd.core.client_auth import ClientAuthenticator, Presented
-from authd.core.clients import ClientRegistry
-from authd.core.models import ClientInfo
+from authd.core.clients import Client, ClientRegistry
+from authd.core.models import AuditEvent, ClientInfo
 from authd.core.tokens import AccessGrant, TokenService
 from authd.errors import InvalidScope, InvalidTarget, UnauthorizedClient
 
@@ -70,18 +70,26 @@ class ClientCredentials:
             await self._failed(client_id, who, "public_client")
             raise UnauthorizedClient("the public client cannot use client_credentials: "
                                      "authenticate as a registered confidential client")
-        client = await self._authenticator.authenticate(presented, who, confidential_only=True,
-                                                        event=audit.CLIENT_CREDENTIALS)
+        authenticated: list[str] = []
+        granted: list[tuple[str, str]] = []
+
+        def success(client: Client) -> AuditEvent:
+            """The token's scope and audience, decided before the success is recorded."""
+            authenticated.append(client.id)
+            scope_, target_ = (client_scope(scope, client.scopes),
+                               client_audience(audience, client.audiences, self._default_audience))
+            granted.append((scope_, target_))
+            return self._audit.event(audit.CLIENT_CREDENTIALS, client=who, client_id=client.id,
+                                     scope=scope_, aud=target_, outcome="ok")
         try:
-            granted = client_scope(scope, client.scopes)
-            target = client_audience(audience, client.audiences, self._default_audience)
+            client = await self._authenticator.authenticate(
+                presented, who, confidential_only=True, event=audit.CLIENT_CREDENTIALS,
+                on_success=success)
         except (InvalidScope, InvalidTarget) as exc:
-            await self._failed(client.id, who, exc.code)
+            await self._failed(authenticated[0], who, exc.code)
             raise
-        grant = self._tokens.issue_client_access(client.id, granted, target)
-        await self._audit(audit.CLIENT_CREDENTIALS, client=who, client_id=client.id,
-                          scope=granted, aud=target, outcome="ok")
-        return grant
+        [(scope_, target_)] = granted
+        return self._tokens.issue_client_access(client.id, scope_, target_)
 
     async def _failed(self, client_id: str | None, who: ClientInfo, reason: str) -> None:
         """A refused request, audited; an unregistered id is not recorded (it may be a secret

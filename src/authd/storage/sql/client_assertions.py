@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, delete, text
 
+from authd.core.models import AuditEvent
 from authd.storage.sql._base import SqlRepository
+from authd.storage.sql.audit import INSERT_EVENT, event_params
 from authd.storage.sql.tables import client_assertions
 
 # One statement, atomic on both engines: a new key is inserted; a known key is taken
@@ -16,10 +18,18 @@ _FIRST_USE = (
 
 
 class SqlClientAssertions(SqlRepository):
-    async def first_use(self, key: bytes, expires_at: float, now: float) -> bool:
-        count = await self._db.execute(_FIRST_USE, {"key_hash": key, "expires_at": expires_at,
-                                                    "now": now})
-        return count == 1
+    async def first_use(self, key: bytes, expires_at: float, now: float,
+                        event: AuditEvent | None = None) -> bool:
+        params = {"key_hash": key, "expires_at": expires_at, "now": now}
+        if event is None:
+            return await self._db.execute(_FIRST_USE, params) == 1
+
+        def use(c: Connection) -> bool:  # the jti and the success's audit row: one commit
+            if c.execute(text(_FIRST_USE), params).rowcount != 1:
+                return False
+            c.execute(text(INSERT_EVENT), event_params(event))
+            return True
+        return await self._db.write(use)
 
     async def prune(self, now: float) -> int:
         statement = delete(client_assertions).where(client_assertions.c.expires_at <= now)
