@@ -26,12 +26,13 @@ import binascii
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from authd import jose
 from authd.clock import Clock
+from authd.core.ports import JwksFetcher
 from authd.errors import InvalidClient
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -119,12 +120,6 @@ def _reason(exc: jose.InvalidToken) -> str:
         if isinstance(exc, kind):
             return reason
     return "malformed"
-
-
-class JwksFetcher(Protocol):
-    async def fetch(self, url: str) -> tuple[Mapping[str, Any], float | None]:
-        """The JSON document at ``url`` and its ``max-age``; ``JwksUnavailable`` otherwise."""
-        ...
 
 
 class JwksUnavailable(Exception):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from authd.clock import Clock
 from authd.core import audit
@@ -27,6 +27,7 @@ from authd.core.client_assertions import (
 )
 from authd.core.clients import Client, ClientRegistry
 from authd.core.models import AuditEvent, ClientInfo
+from authd.core.ports import AssertionReplays
 from authd.core.ratelimit import BruteForceGuard
 from authd.errors import InvalidClient, InvalidRequest
 
@@ -41,21 +42,6 @@ class Presented:
     secret: str | None = None
     via: Via = "none"
     assertion: str | None = None
-
-
-class AssertionReplays(Protocol):
-    async def first_use(self, key: bytes, expires_at: float, now: float,
-                        event: AuditEvent | None = None) -> bool:
-        """Record ``key`` until ``expires_at``; False if it is recorded and not yet expired.
-
-        Atomic across instances: of concurrent calls with one key, exactly one is first.
-        ``event`` is recorded with a first use, in the same transaction (one durable commit).
-        """
-        ...
-
-    async def prune(self, now: float) -> int:
-        """Forget keys whose assertions have expired; how many were dropped."""
-        ...
 
 
 class ClientAuthenticator:

@@ -8,7 +8,7 @@ give the same guarantees (e.g. ``rotate`` is a compare-and-set).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from authd.clock import Clock
 from authd.core.email_tokens import EmailToken
@@ -266,3 +266,31 @@ class LoginProvider(Protocol):
                              browser_binding: str | None, clock: Clock) -> str: ...
 
     async def complete(self, pending: PendingLogin, code: str) -> Profile: ...
+
+
+class AssertionReplays(Protocol):
+    """The single-use record of private_key_jwt assertions, shared by every instance."""
+
+    async def first_use(self, key: bytes, expires_at: float, now: float,
+                        event: AuditEvent | None = None) -> bool:
+        """Record ``key`` until ``expires_at``; False if it is recorded and not yet expired.
+
+        Atomic across instances: of concurrent calls with one key, exactly one is first.
+        ``event`` is recorded with a first use, in the same transaction (one durable commit).
+        """
+        ...
+
+    async def prune(self, now: float) -> int:
+        """Forget keys whose assertions have expired; how many were dropped."""
+        ...
+
+
+class JwksFetcher(Protocol):
+    """Reads a client's published JWKS (its ``jwks_url``); caching is the core's."""
+
+    async def fetch(self, url: str) -> tuple[Mapping[str, Any], float | None]:
+        """The JSON document at ``url`` and its ``max-age``.
+
+        Raises ``client_assertions.JwksUnavailable`` when it cannot be had.
+        """
+        ...
