@@ -7,6 +7,11 @@ Needs only ``cryptography`` and ``httpx``.
     python -m examples.machine_client.client keygen robot-key.pem > robot-jwks.json
     # put the JSON into [clients.billing-robot] jwks = ... (or serve it at jwks_url)
     python -m examples.machine_client.client token http://localhost:8000 billing-robot robot-key.pem
+
+A key made with openssl works the same; ``jwks`` prints its public JWKS:
+
+    openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt -out robot-key.pem
+    python -m examples.machine_client.client jwks robot-key.pem > robot-jwks.json
 """
 
 from __future__ import annotations
@@ -89,6 +94,9 @@ def main(argv: list[str]) -> int:
             serialization.NoEncryption()))
         Path(argv[1]).chmod(0o600)
         print(json.dumps({"keys": [public_jwk(key)]}, indent=2))
+        return 0
+    if len(argv) == 2 and argv[0] == "jwks":
+        print(json.dumps({"keys": [public_jwk(load_key(Path(argv[1])))]}, indent=2))
         return 0
     if len(argv) == 4 and argv[0] == "token":
         with httpx.Client() as http:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -262,3 +265,35 @@ def _post_assertion(http: httpx.Client, endpoint: str, assertion: str,
                     form: dict[str, str]) -> httpx.Response:
     return http.post(endpoint, data={**form, "client_assertion_type": ASSERTION_TYPE,
                                      "client_assertion": assertion})
+
+
+@pytest.mark.parametrize("made_by", ["example", "openssl"])
+def test_the_example_script_gets_a_token_with_a_key_it_or_openssl_made(
+        tmp_path: Path, made_by: str) -> None:
+    """The documented steps, run as a user would: make a key (the example's keygen, or
+    openssl), register the printed JWKS, and get a token with the example's token command."""
+    key_file = tmp_path / "robot-key.pem"
+    if made_by == "openssl":
+        if shutil.which("openssl") is None:
+            pytest.skip("openssl is not installed")
+        generated = subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey",
+                                    "-noout"], capture_output=True, check=True, timeout=30)
+        subprocess.run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-out", str(key_file)],
+                       input=generated.stdout, check=True, timeout=30)
+        printed = _example("jwks", str(key_file))
+    else:
+        printed = _example("keygen", str(key_file))
+    toml = tmp_path / "authd.toml"
+    toml.write_text(f"[clients.example-robot]\njwks = {_toml_table(json.loads(printed))}\n"
+                    'scopes = ["reports:read"]\n')
+    with serving(tmp_path, "sqlite", {"AUTHD_CONFIG": str(toml)}) as server:
+        body = json.loads(_example("token", server.url, "example-robot", str(key_file)))
+    assert body["scope"] == "reports:read" and body["token_type"] == "Bearer"
+
+
+def _example(*args: str) -> str:
+    """Run the example script as a command and return what it printed."""
+    done = subprocess.run([sys.executable, "-m", "examples.machine_client.client", *args],
+                          capture_output=True, text=True, check=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    return done.stdout
