@@ -246,3 +246,17 @@ async def test_the_success_and_a_refused_scope_are_audited_under_the_assertions_
     outcomes = sorted((e.detail or {}).get("reason", "ok") for e in events)
     assert outcomes == ["invalid_scope"] * 4 + ["ok"] * 2
     assert all((e.detail or {}).get("client_id") == ROBOT for e in events)
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "PS256", "RS256"])
+def test_ed25519_and_rsa_keys_authenticate_too(alg: str) -> None:
+    """Besides P-256, a client may register an Ed25519 or RSA key (PKCS#1 v1.5 or PSS); an
+    assertion signed by it is accepted, and the same claims under another alg are not."""
+    key = jose.generate_key(alg)
+    keys = jose.KeySet.from_jwks({"keys": [key.public_jwk()]})
+    claims = claims_for(ROBOT, TOKEN_ENDPOINT, START)
+    verified = verify_assertion(jose.encode_jwt(claims, key), ROBOT, keys, POLICY, START)
+    assert verified.client_id == ROBOT
+    with pytest.raises(InvalidClient):
+        verify_assertion(signed(ROBOT_KEY, claims, {"alg": "ES256", "kid": key.kid}), ROBOT,
+                         keys, POLICY, START)

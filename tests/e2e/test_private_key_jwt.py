@@ -297,3 +297,26 @@ def _example(*args: str) -> str:
                           capture_output=True, text=True, check=True, timeout=60,
                           cwd=Path(__file__).resolve().parents[2])
     return done.stdout
+
+
+@pytest.mark.parametrize("body", [
+    {"client_assertion": 5, "client_assertion_type": ASSERTION_TYPE},
+    {"client_assertion": ["a", "b"], "client_assertion_type": ASSERTION_TYPE},
+    {"client_assertion": "x" * 6000, "client_assertion_type": ASSERTION_TYPE},
+    {"client_assertion": "e30.e30.", "client_assertion_type": ASSERTION_TYPE},
+    {"client_assertion": "a.b.c", "client_assertion_type": ASSERTION_TYPE,
+     "client_id": "no-such-robot"},
+    {"client_assertion": "a.b.c", "client_assertion_type": ["x"]},
+])
+@pytest.mark.parametrize("path", ["/v1/token", "/v1/introspect", "/v1/revoke"])
+def test_malformed_assertions_in_json_or_form_are_4xx_never_500(
+        http: httpx.Client, path: str, body: dict[str, Any]) -> None:
+    """Wrong JSON types, oversized or empty-signature tokens and unknown clients: a clean
+    400 or 401 at every endpoint that authenticates clients."""
+    full = {"grant_type": "client_credentials", "token": "t", **body}
+    answers = [http.post(path, json=full)]
+    if all(isinstance(v, str) for v in full.values()):
+        answers.append(http.post(path, data=full))
+    for response in answers:
+        assert response.status_code in (400, 401), response.text
+        assert response.json()["error"] in ("invalid_request", "invalid_client")
