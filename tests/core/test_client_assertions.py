@@ -260,3 +260,17 @@ def test_ed25519_and_rsa_keys_authenticate_too(alg: str) -> None:
     with pytest.raises(InvalidClient):
         verify_assertion(signed(ROBOT_KEY, claims, {"alg": "ES256", "kid": key.kid}), ROBOT,
                          keys, POLICY, START)
+
+
+async def test_an_assertion_naming_no_client_is_refused_and_audited_as_unknown(
+        services: Services) -> None:
+    """Garbage without client_id names nobody: 401, audited without a client id (never the
+    public client's), and no client's failure limit is touched."""
+    auth = services.use_cases.client_auth.authenticate
+    for _ in range(4):
+        with pytest.raises(InvalidClient, match="malformed"):
+            await auth(_by_key("garbage.without.sub"), WHO)
+    assert (await auth(_by_key(_honest()), WHO)).id == ROBOT
+    [event, *_] = await services.store.audit.list_events(
+        user_id=None, event=audit.CLIENT_AUTH_FAILED, limit=10)
+    assert event.detail is not None and event.detail.get("client_id_unknown") is True

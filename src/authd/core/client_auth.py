@@ -71,11 +71,15 @@ class ClientAuthenticator:
         and is not counted as a failed authentication.
         """
         client_id = presented.client_id
-        if presented.assertion is not None and client_id is None:
-            client_id = claimed_client(presented.assertion)
         if presented.assertion is None and self._registry.is_public(client_id):
             return self._registry.authenticate(client_id, presented.secret,
                                                confidential_only=confidential_only)
+        if presented.assertion is not None and client_id is None:
+            client_id = claimed_client(presented.assertion)
+            if client_id is None:  # names no client: nothing to count it against
+                refused = InvalidClient("client assertion refused: malformed")
+                await self._failed(None, presented, who, event, refused)
+                raise refused
         if client_id is None or self._registry.is_public(client_id):
             await self._failed(client_id, presented, who, event, "public_client")
             raise InvalidClient("the public client has no credentials to present")
@@ -126,8 +130,9 @@ class ClientAuthenticator:
             detail["method"] = presented.via
             if isinstance(failure, InvalidClient):
                 detail["why"] = failure.description
-        if self._registry.is_registered(client_id) or self._registry.is_public(client_id):
-            detail["client_id"] = client_id or self._registry.default_id
+        if client_id is not None and (self._registry.is_registered(client_id)
+                                      or self._registry.is_public(client_id)):
+            detail["client_id"] = client_id
         else:
             detail["client_id_unknown"] = True
         await self._audit(event, client=who, **detail)
