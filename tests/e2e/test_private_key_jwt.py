@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +38,9 @@ from tests.assertions import (
     tamper_payload,
     tamper_signature,
 )
+from tests.conftest import drop_pg_database, make_pg_database
 from tests.e2e.conftest import serving
-from tests.serverproc import AuthdServer
+from tests.serverproc import AuthdServer, free_port
 
 INLINE, REMOTE, SECRETIVE = "inline-robot", "remote-robot", "secret-robot"
 SECRET = "secret-robot-secret-" + "s" * 24
@@ -320,3 +323,27 @@ def test_malformed_assertions_in_json_or_form_are_4xx_never_500(
     for response in answers:
         assert response.status_code in (400, 401), response.text
         assert response.json()["error"] in ("invalid_request", "invalid_client")
+
+
+def test_an_assertion_used_at_one_instance_is_refused_at_another(tmp_path: Path) -> None:
+    """Two instances behind one issuer share the jti record (PostgreSQL): an assertion copied
+    off the wire after its use at A is refused at B, and the other way round."""
+    database = make_pg_database()
+    issuer_port = free_port()
+    with JwksServer({"keys": [public_jwk(REMOTE_KEY)]}) as jwks, ExitStack() as stack:
+        shared = {"AUTHD_ISSUER": f"http://127.0.0.1:{issuer_port}",
+                  "AUTHD_CONFIG": str(_config(tmp_path / "authd.toml", jwks.url)),
+                  "AUTHD_KEY_ENCRYPTION_KEY": secrets.token_urlsafe(32)}
+        a = AuthdServer(tmp_path / "a", database_url=database, env=shared, port=issuer_port)
+        b = AuthdServer(tmp_path / "b", database_url=database, env=shared)
+        for instance in (a, b):
+            instance.start()
+            stack.callback(instance.stop)
+        with a.client() as at_a, b.client() as at_b:
+            for first, second in ((at_a, at_b), (at_b, at_a)):
+                assertion = _assert(a, INLINE_KEY, INLINE)
+                assert _token(first, assertion).status_code == 200
+                replay = _token(second, assertion)
+                assert replay.status_code == 401, replay.text
+                assert replay.json()["error"] == "invalid_client"
+    drop_pg_database(database)
