@@ -158,6 +158,20 @@ async def test_a_machine_gets_its_token_with_an_assertion_once(services: Service
     await issue(_by_key(_honest(jti="another"), ROBOT), None, None, WHO)
 
 
+async def test_a_replay_inside_the_clock_skew_leeway_after_exp_is_refused(
+        services: Services) -> None:
+    """An assertion is still accepted up to 30 s past its exp (clock skew): its jti must be kept
+    at least that long, so a copy presented 10 s after exp is still a replay."""
+    auth = services.use_cases.client_auth.authenticate
+    assertion = _honest()
+    await auth(_by_key(assertion), WHO)
+    assert isinstance(services.clock, FixedClock)
+    services.clock.advance(70)  # exp was START + 60
+    assert await services.client_auth.prune() == 0
+    with pytest.raises(InvalidClient, match="used already"):
+        await auth(_by_key(assertion), WHO)
+
+
 async def test_a_client_id_parameter_must_be_the_assertions_client(services: Services) -> None:
     """client_id names OTHER but ROBOT signed: refused (iss must be the named client)."""
     with pytest.raises(InvalidClient):
@@ -226,7 +240,7 @@ async def test_expired_jti_records_are_pruned(services: Services) -> None:
     await services.use_cases.client_auth.authenticate(_by_key(_honest()), WHO)
     assert await services.client_auth.prune() == 0
     assert isinstance(services.clock, FixedClock)
-    services.clock.advance(120)
+    services.clock.advance(95)  # past exp (60 s) and the leeway (30 s)
     assert await services.client_auth.prune() == 1
 
 

@@ -111,7 +111,9 @@ class ClientAuthenticator:
         verified = await self._keys.verify(presented.assertion, client_id, self._policy)
         client = self._registry.registered(client_id)
         success = on_success(client) if on_success is not None else None
-        if not await self._replays.first_use(verified.replay_key, verified.expires_at,
+        # Kept while the exp check (with its leeway) could still pass the assertion.
+        keep_until = verified.expires_at + self._policy.leeway
+        if not await self._replays.first_use(verified.replay_key, keep_until,
                                              self._clock.now(), success):
             raise InvalidClient("client assertion refused: its jti was used already")
         if success is not None:
@@ -120,7 +122,7 @@ class ClientAuthenticator:
 
     async def prune(self) -> int:
         """Forget the jti of expired assertions (they are refused by their exp anyway)."""
-        return await self._replays.prune(self._clock.now() - self._policy.leeway)
+        return await self._replays.prune(self._clock.now())
 
     async def _failed(self, client_id: str | None, presented: Presented, who: ClientInfo,
                       event: str, failure: InvalidClient | str) -> None:
