@@ -91,7 +91,7 @@ def _serve(tmp: Path, backend: str, env: dict[str, str] | None = None
 def machines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[tuple[AuthdServer, JwksServer]]:
     """One real server per backend (relaxed rate limits), with the JWKS server of REMOTE."""
-    with _serve(tmp_path_factory.mktemp(f"pkjwt-{request.param}"), request.param) as both:
+    with _serve(tmp_path_factory.mktemp(f"private-key-jwt-{request.param}"), request.param) as both:
         yield both
 
 
