@@ -138,8 +138,14 @@ class InsufficientUserAuthentication(AuthdError):
 
 
 class InsufficientScope(AuthdError):
+    """A valid token without the scope an endpoint needs (RFC 6750 3.1); ``scope`` names it."""
+
     status, code = 403, "insufficient_scope"
     default_description = "the token lacks the required scope"
+
+    def __init__(self, scope: str, description: str | None = None) -> None:
+        super().__init__(description)
+        self.scope = scope
 
 
 class AccessDenied(AuthdError):

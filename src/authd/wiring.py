@@ -27,6 +27,7 @@ from authd.core.audit import Auditor
 from authd.core.client_assertions import AssertionPolicy, ClientKeySets
 from authd.core.client_auth import ClientAuthenticator
 from authd.core.clients import ClientRegistry
+from authd.core.cursors import CursorSealer
 from authd.core.directory import SessionDirectory
 from authd.core.email_flows import EmailAccounts
 from authd.core.health import Health
@@ -51,6 +52,7 @@ from authd.core.sessions import CookieSessionService
 from authd.core.social import SealedPendingLogins, SocialLogins
 from authd.core.social_callback import SocialCallbacks
 from authd.core.tokens import TokenService
+from authd.core.your_data import AccountData
 from authd.errors import RootSecretError
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
 from authd.storage.rootsecret import load_root_secret
@@ -94,6 +96,7 @@ class UseCases:
     revocations: Revocations
     health: Health
     admin: Administration
+    account_data: AccountData  # export and erasure; second factors register their exporters here
     providers: Mapping[str, ProviderClient]
     email: EmailAccounts | None
 
@@ -356,6 +359,9 @@ def _use_cases(svc: Services) -> UseCases:
     probes: dict[str, Callable[[], Awaitable[object]]] = {"database": svc.store.ping}
     if svc.redis is not None:
         probes["redis"] = svc.redis.ping
+    data = AccountData(svc.store.users, svc.store.identities, svc.directory, svc.store.audit,
+                       svc.store.erasure, svc.tokens, svc.auditor, svc.clock,
+                       svc.secrets.pseudonym_mac)
     return UseCases(
         settings=svc.settings, clock=svc.clock, accounts=svc.accounts, tokens=svc.tokens,
         cookie_sessions=svc.cookie_sessions, directory=svc.directory, social=svc.social,
@@ -368,8 +374,9 @@ def _use_cases(svc: Services) -> UseCases:
         guard=svc.guard, keys=svc.keys, revocations=svc.revocations,
         health=Health(probes, svc.guard, shared_limits=svc.redis is not None),
         admin=Administration(svc.store.users, svc.accounts, svc.directory, svc.store.audit,
-                             svc.auditor),
-        providers=svc.providers, email=svc.email)
+                             svc.auditor, svc.keys, data, CursorSealer(svc.secrets.cursor_mac),
+                             svc.email),
+        account_data=data, providers=svc.providers, email=svc.email)
 
 
 def token_policy(settings: Settings) -> TokenPolicy:

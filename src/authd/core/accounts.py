@@ -69,7 +69,7 @@ class Accounts:
 
     async def sign_up(self, email: object, password: object, name: object,
                       client: ClientInfo, locale: object = None, *,
-                      rate_limited: bool = True) -> User:
+                      rate_limited: bool = True, actor: str | None = None) -> User:
         """A new password account: canonical email, the password policy, an audit row.
 
         ``rate_limited=False`` is for operators (``authd users create``): the
@@ -77,13 +77,14 @@ class Accounts:
         """
         if rate_limited:
             await self._guard.check_signup(client.ip or "unknown")
-        user = await self._create(email, password, name, client, check_locale(locale))
+        user = await self._create(email, password, name, client, check_locale(locale), actor)
         if self._on_sign_up is not None:
             await self._on_sign_up(user)
         return user
 
     async def _create(self, email: object, password: object, name: object,
-                      client: ClientInfo, locale: str | None = None) -> User:
+                      client: ClientInfo, locale: str | None = None,
+                      actor: str | None = None) -> User:
         address = normalise_email(email)
         if not isinstance(password, str):
             raise InvalidRequest("password must be a string")
@@ -94,7 +95,8 @@ class Accounts:
             created_at=self._clock.now(), locale=locale,
         )
         await self._users.create_user(user)
-        await self._audit(audit.SIGNUP, user_id=user.id, client=client)
+        by: dict[str, Any] = {"actor": actor} if actor is not None else {}
+        await self._audit(audit.SIGNUP, user_id=user.id, client=client, **by)
         return user
 
     async def authenticate(self, email: object, password: object, client: ClientInfo) -> User:

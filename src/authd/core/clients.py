@@ -16,6 +16,9 @@ from authd.core.policies import ClientPolicy
 from authd.errors import InvalidClient, InvalidRequest
 
 FIRST_PARTY_SCOPES = ("openid", "profile", "email", "offline_access")
+# The admin API's scope: granted only to a client configured with it, for its own
+# (client_credentials) token; a user's grant never carries it (TokenService.resolve_scope).
+ADMIN_SCOPE = "authd:admin"
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,13 +62,15 @@ class SessionDirectory:
                           session=session_id, kind=view.kind)
 
     async def revoke_all(self, user_id: str, client: ClientInfo, *,
-                         except_id: str | None = None) -> int:
-        """Logout everywhere (or everywhere else, after a password change)."""
+                         except_id: str | None = None, actor: str | None = None) -> int:
+        """Logout everywhere (or everywhere else, after a password change); ``actor`` names
+        the administrator (a client id, or ``cli``) when it was not the user."""
         views = [v for v in await self.list(user_id) if v.id != except_id]
         for view in views:
             await self._end(view)
+        by: dict[str, Any] = {"actor": actor} if actor is not None else {}
         await self._audit(audit.LOGOUT_EVERYWHERE, user_id=user_id, client=client,
-                          count=len(views))
+                          count=len(views), **by)
         return len(views)
 
     async def _end(self, view: SessionView) -> None:

@@ -105,6 +105,11 @@ class EmailAccounts:
             return
         await self._mail_token(Purpose.RESET, user, address, "reset_password", locale)
 
+    async def send_password_reset(self, user: User) -> None:
+        """A reset link to the account's address, asked for by an administrator (no limits: an
+        operator is not a stranger)."""
+        await self._mail_token(Purpose.RESET, user, user.email, "reset_password", None)
+
     async def start_sign_in(self, email: object, locale: str | None, client: ClientInfo) -> None:
         """A six-digit code and a sign-in link, for an account (or a new one with ``email_sign_up``)."""
         address = await self._count_request(email, client)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from authd.clock import Clock
 from authd.core import audit, keyring
@@ -60,12 +61,20 @@ class KeyManager:
         self._ring = keyring.load(records, self._secrets, now, self._where)
         return self._ring
 
-    async def rotate(self) -> KeyRing:
-        """``authd keys rotate``: the published next key starts signing; a new next is published."""
-        await self._rotate(await self._store.list_keys(), reason="rotate")
+    async def rotate(self, actor: str | None = None) -> KeyRing:
+        """``authd keys rotate``: the published next key starts signing; a new next is published.
+
+        ``actor`` (a client id, or ``cli``) is recorded in the audit trail.
+        """
+        await self._rotate(await self._store.list_keys(), reason="rotate", actor=actor)
         return await self.reload()
 
-    async def _rotate(self, records: Sequence[KeyRecord], reason: str) -> None:
+    async def records(self) -> Sequence[KeyRecord]:
+        """Every stored key (the private part sealed): what ``authd keys list`` shows."""
+        return await self._store.list_keys()
+
+    async def _rotate(self, records: Sequence[KeyRecord], reason: str,
+                      actor: str | None = None) -> None:
         now = self._clock.now()
         fresh_next = keyring.new_key_record(self._alg, "next", now, self._secrets)
         fresh_active = keyring.new_key_record(self._alg, "active", now, self._secrets)
@@ -76,5 +85,6 @@ class KeyManager:
                 await self._store.add_key(record)
         await self._store.save_key_states([r for r in changed if r.kid in existing])
         active = next(r.kid for r in changed if r.state == "active")
-        await self._audit(audit.KEY_ROTATED, kid=active, reason=reason)
+        by: dict[str, Any] = {"actor": actor} if actor is not None else {}
+        await self._audit(audit.KEY_ROTATED, kid=active, reason=reason, **by)
         log.info("signing key rotated", extra={"kid": active, "reason": reason})

@@ -43,6 +43,29 @@ class UserStore(Protocol):
 
     async def list_users(self, limit: int, offset: int) -> Sequence[User]: ...
 
+    async def search_users(self, prefix: str | None, after: tuple[float, str] | None,
+                           limit: int) -> Sequence[User]:
+        """Users whose email or lower-cased name starts with ``prefix`` (every user for None),
+        in (created_at, id) order, starting after the position ``after``."""
+        ...
+
+    async def update_user(self, user_id: str, changes: Mapping[str, object]) -> User | None:
+        """Set the given columns and answer the user as stored; None if there is no such user,
+        ``authd.errors.EmailTaken`` if a new email is in use."""
+        ...
+
+
+class AccountEraser(Protocol):
+    async def erase_user(self, user_id: str, pseudonym: str, now: float) -> Sequence[str] | None:
+        """Delete the user and everything tied to it, in one transaction: identities, sessions,
+        refresh families, one-time codes, email tokens (by user and by address), and any row a
+        foreign key cascades from ``users``; the user's audit rows are kept under ``pseudonym``.
+
+        Answers the ids of the families that were still live (their tokens must be denied),
+        or None if there was no such user.
+        """
+        ...
+
 
 class KeyStore(Protocol):
     async def list_keys(self) -> Sequence[KeyRecord]: ...
@@ -124,6 +147,13 @@ class AuditStore(Protocol):
 
     async def list_events(self, *, user_id: str | None, event: str | None, limit: int
                           ) -> Sequence[AuditEvent]: ...
+
+    async def page_events(self, *, user_id: str | None, event: str | None, since: float | None,
+                          before_seq: int | None, limit: int) -> Sequence[tuple[int, AuditEvent]]:
+        """Newest first, with each event's sequence number (the cursor of the next page):
+        events of ``user_id`` / named ``event`` / at or after ``since``, numbered below
+        ``before_seq``."""
+        ...
 
     async def prune_events(self, before: float, limit: int) -> int:
         """Delete at most ``limit`` events recorded before ``before``; how many were deleted."""

@@ -25,6 +25,8 @@ class ServerSecrets:
     key_encryption: bytes
     refresh_mac: bytes
     csrf_mac: bytes
+    cursor_mac: bytes  # seals the admin API's page cursors
+    pseudonym_mac: bytes  # a deleted user's id in the audit trail becomes HMAC(this, id)
 
     @classmethod
     def from_root(cls, root: bytes) -> ServerSecrets:
@@ -32,6 +34,8 @@ class ServerSecrets:
             key_encryption=_derive(root, b"authd key-encryption v1"),
             refresh_mac=_derive(root, b"authd refresh-token v1"),
             csrf_mac=_derive(root, b"authd csrf-token v1"),
+            cursor_mac=_derive(root, b"authd page-cursor v1"),
+            pseudonym_mac=_derive(root, b"authd audit-pseudonym v1"),
         )
 
     def seal(self, plaintext: bytes, associated: bytes) -> bytes:

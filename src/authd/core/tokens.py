@@ -16,6 +16,7 @@ from authd import jose
 from authd.clock import Clock
 from authd.core import audit, refresh
 from authd.core.audit import Auditor
+from authd.core.clients import ADMIN_SCOPE
 from authd.core.ids import new_id, new_token_id
 from authd.core.keys import KeyManager
 from authd.core.models import AuditEvent, ClientInfo, RefreshFamily, Revocation, Rotated, User
@@ -76,6 +77,13 @@ class TokenService:
     # -- request parameters -------------------------------------------------
 
     def resolve_scope(self, requested: str | None, allowed: Collection[str]) -> str:
+        """The scope of a user's grant: the request's (within ``allowed``) or the defaults.
+
+        ``authd:admin`` is never part of it, whatever the client's configuration or
+        ``default_scopes`` say: administration is for a machine's own token
+        (``client_credentials``), so that a user's login is never an admin.
+        """
+        allowed = [s for s in allowed if s != ADMIN_SCOPE]
         if requested is None or not requested.strip():
             return " ".join(s for s in self._policy.default_scopes if s in allowed)
         scopes = requested.split()
@@ -253,6 +261,11 @@ class TokenService:
             await self._revocations.revoke(Revocation(
                 "sid", family_id, now + self._policy.access_token_ttl + 60))
         return revoked
+
+    async def deny_family_tokens(self, family_id: str) -> None:
+        """Deny the access tokens of a family that no longer exists (its account was deleted)."""
+        await self._revocations.revoke(Revocation(
+            "sid", family_id, self._clock.now() + self._policy.access_token_ttl + 60))
 
     async def family_exists(self, family_id: str) -> bool:
         return await self._families.get_family(family_id) is not None

@@ -23,10 +23,12 @@ from authd.core.account_access import (
     check_user_token,
     require_recent_login,
 )
+from authd.core.admin import Actor
+from authd.core.clients import ADMIN_SCOPE
 from authd.core.models import CookieSession, User
-from authd.errors import CsrfFailed
+from authd.errors import CsrfFailed, InsufficientScope
 from authd.http.cookies import cookie_name
-from authd.http.requests import bearer_token
+from authd.http.requests import bearer_token, client_info
 from authd.wiring import UseCases
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -79,6 +81,22 @@ async def authenticate_account(request: Request) -> Principal:
     if principal.claims is not None:
         check_account_audience(principal.claims, services(request).settings.issuer)
     return principal
+
+
+def require_admin(request: Request) -> Actor:
+    """The admin API's caller: a valid, unrevoked access token carrying ``authd:admin``.
+
+    No token or a bad one: 401 ``invalid_token``; a valid token without the scope
+    (a user's, or a client's that was not given it): 403 ``insufficient_scope``
+    naming the scope (RFC 6750 3.1). Only a client configured with the scope
+    gets it (``client_credentials``); a user's grant never carries it. A cookie
+    is never an admin credential, so the admin API needs no CSRF defence.
+    """
+    svc = services(request)
+    claims = svc.tokens.authenticate(bearer_token(request))
+    if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
+        raise InsufficientScope(ADMIN_SCOPE, f"this endpoint needs a token with scope {ADMIN_SCOPE}")
+    return Actor(str(claims.get("client_id") or claims["sub"]), client_info(request))
 
 
 def require_recent(request: Request, principal: Principal) -> None:

@@ -35,7 +35,8 @@ def error_response(exc: AuthdError) -> Response:
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = _bearer_challenge("invalid_token", exc.description)
     elif isinstance(exc, InsufficientScope):
-        headers["WWW-Authenticate"] = _bearer_challenge("insufficient_scope", exc.description)
+        headers["WWW-Authenticate"] = (_bearer_challenge("insufficient_scope", exc.description)
+                                       + f', scope="{exc.scope}"')
     elif isinstance(exc, InsufficientUserAuthentication):
         headers["WWW-Authenticate"] = (_bearer_challenge(exc.code, exc.description)
                                        + f", max_age={exc.max_age}")

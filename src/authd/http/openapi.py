@@ -37,6 +37,8 @@ _CLIENT_OPTIONAL: Security = [{}, {"clientBasic": []}]
 # (in the body: no HTTP-level scheme).
 _CLIENT_REQUIRED: Security = [{"clientBasic": []}, {}]
 _PUBLIC: Security = []
+# The admin API: a Bearer token carrying the authd:admin scope (a client's own token).
+_ADMIN: Security = [{"bearer": []}]
 
 # -- errors: one schema, one reusable response per status ---------------------------------------
 
@@ -513,6 +515,121 @@ def _public() -> Schema:
     }
 
 
+def _your_data() -> Schema:
+    recent = ("(either mode; a token for authd itself and a login within sensitive_max_age, "
+              "else 401 insufficient_user_authentication)")
+    export = _obj({"profile": _ADMIN_USER, "identities": {"type": "array", "items": _obj({
+        "provider": _STR, "subject": _STR, "email": _NULLABLE_STR, "created_at": _NUM})},
+        "sessions": {"type": "array", "items": _obj({})}, "factors": _obj({}, extra=True),
+        "audit_events": {"type": "array", "items": _AUDIT_EVENT}, "exported_at": _NUM},
+        ["profile", "identities", "sessions", "factors", "audit_events"])
+    return {
+        "/v1/me/export": {"get": _op(
+            "exportMyData", "Everything authd stores about the caller in one JSON document: "
+            "profile, identities, sessions, factors (no secrets), audit events " + recent,
+            {"200": _ok("the document", export), **_errors(401, 503)},
+            security=_BEARER_OR_COOKIE)},
+        "/v1/me": {"delete": _op(
+            "deleteMe", "Delete the caller's account: identities, factors, sessions and families "
+            "go with it, every token is revoked, audit rows keep only a pseudonymous id " + recent,
+            {"204": _ok("deleted; the session cookie is cleared"), **_errors(401, 403, 503)},
+            security=_BEARER_OR_COOKIE_CSRF)},
+    }
+
+
+_NUM: Schema = {"type": "number"}
+_NULLABLE_NUM: Schema = {"type": ["number", "null"]}
+_ADMIN_USER = _obj({"id": _STR, "email": _STR, "email_verified": _BOOL, "name": _NULLABLE_STR,
+                    "disabled": _BOOL, "created_at": _NUM, "has_password": _BOOL,
+                    "password_changed_at": _NULLABLE_NUM, "locale": _NULLABLE_STR},
+                   ["id", "email", "email_verified", "name", "disabled", "created_at"])
+_AUDIT_EVENT = _obj({"at": _NUM, "event": _STR, "user_id": _NULLABLE_STR, "ip": _NULLABLE_STR,
+                     "detail": _obj({}, extra=True)}, ["at", "event"])
+_ADMIN_SESSION = _obj({"id": _STR, "kind": {"enum": ["cookie", "token"]}, "created_at": _INT,
+                       "last_used_at": _INT, "user_agent": _NULLABLE_STR, "ip": _NULLABLE_STR})
+_KEY = _obj({"kid": _STR, "alg": _STR, "state": {"enum": ["next", "active", "retired"]},
+             "created_at": _NUM, "activated_at": _NULLABLE_NUM, "retired_at": _NULLABLE_NUM,
+             "publish_until": _NULLABLE_NUM}, ["kid", "alg", "state"])
+_E403_SCOPE = {"description": "the token lacks the authd:admin scope (WWW-Authenticate names it)",
+               "content": {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}, "example": {
+                   "error": "insufficient_scope",
+                   "error_description": "this endpoint needs a token with scope authd:admin"}}}}
+
+
+def _admin_errors(*codes: int) -> Schema:
+    """Every admin operation: 401 without a valid token, 403 without the scope."""
+    return {**_errors(401, *codes, 503), "403": _E403_SCOPE}
+
+
+def _listing(key: str, item: Schema) -> Schema:
+    return _obj({key: {"type": "array", "items": item}, "next_cursor": _NULLABLE_STR},
+                [key, "next_cursor"])
+
+
+def _admin() -> Schema:
+    user_id = [_path_param("user_id", "usr_01HZX")]
+    page = [{"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+            {**_query("cursor"), "description": "next_cursor of the previous page (sealed to "
+                                                "the query: 400 with another query)"}]
+    patch = _obj({"name": _NULLABLE_STR, "email": _EMAIL, "email_verified": _BOOL,
+                  "disabled": _BOOL}, extra=False)
+    create = _obj({"email": _EMAIL, "password": _NEW_PASSWORD, "name": _NULLABLE_STR},
+                  ["email", "password"])
+    user = _ok("the user", _ADMIN_USER)
+    return {
+        "/admin/v1/users": {
+            "get": _op("adminSearchUsers", "Users whose email or name starts with query "
+                       "(case-insensitive; all users without it), oldest first",
+                       {"200": _ok("a page", _listing("users", _ADMIN_USER)),
+                        **_admin_errors(400)}, security=_ADMIN,
+                       params=[_query("query"), *page]),
+            "post": _op("adminCreateUser", "Create a user (sign-up's rules, no rate limit)",
+                        {"201": user, **_admin_errors(400, 409, 413, 415)}, security=_ADMIN,
+                        body=_content(create, _SIGN_UP_EXAMPLE)),
+        },
+        "/admin/v1/users/{user_id}": {
+            "get": _op("adminGetUser", "One user", {"200": user, **_admin_errors(404)},
+                       security=_ADMIN, params=user_id),
+            "patch": _op("adminUpdateUser", "Change name, email (canonical, 409 if taken; "
+                         "unverified unless email_verified says so), email_verified or disabled "
+                         "(disabling ends every session and family)",
+                         {"200": user, **_admin_errors(400, 404, 409, 413, 415)},
+                         security=_ADMIN, params=user_id,
+                         body=_content(patch, {"disabled": True})),
+            "delete": _op("adminDeleteUser", "Delete the user as DELETE /v1/me does",
+                          {"204": _ok("deleted"), **_admin_errors(404)}, security=_ADMIN,
+                          params=user_id),
+        },
+        "/admin/v1/users/{user_id}/sessions": {
+            "get": _op("adminListSessions", "The user's cookie sessions and refresh families",
+                       {"200": _ok("sessions", _obj({"sessions": {
+                           "type": "array", "items": _ADMIN_SESSION}}, ["sessions"])),
+                        **_admin_errors(404)}, security=_ADMIN, params=user_id),
+            "delete": _op("adminRevokeSessions", "End every session and family of the user",
+                          {"200": _ok("how many ended", _obj({"revoked": _INT}, ["revoked"])),
+                           **_admin_errors(404)}, security=_ADMIN, params=user_id),
+        },
+        "/admin/v1/users/{user_id}/password-reset": {"post": _op(
+            "adminPasswordReset", "End every session and family, then mail a reset link",
+            {"202": _ok("the link is on its way"), **_admin_errors(404, 409)},
+            security=_ADMIN, params=user_id)},
+        "/admin/v1/audit": {"get": _op(
+            "adminAudit", "Audit events, newest first, filtered by user id, event name and "
+            "since (Unix seconds)",
+            {"200": _ok("a page", _listing("events", _AUDIT_EVENT)), **_admin_errors(400)},
+            security=_ADMIN, params=[_query("user"), _query("event"), _query("since"), *page])},
+        "/admin/v1/keys": {"get": _op(
+            "adminListKeys", "Signing keys and their states (never a private key)",
+            {"200": _ok("keys", _obj({"keys": {"type": "array", "items": _KEY}}, ["keys"])),
+             **_admin_errors()}, security=_ADMIN)},
+        "/admin/v1/keys/rotate": {"post": _op(
+            "adminRotateKeys", "The published next key starts signing; a new next is published",
+            {"200": _ok("the new active key", _obj({"active": _STR}, ["active"])),
+             **_admin_errors()}, security=_ADMIN)},
+    }
+
+
 def _components() -> Schema:
     return {
         "schemas": {
@@ -549,7 +666,7 @@ def _components() -> Schema:
 def openapi_document() -> dict[str, Any]:
     """Built once; tests compare it with the app's routes and fuzz a server against it."""
     paths: dict[str, Any] = {**_accounts(), **_oauth2(), **_sessions(), **_email(),
-                             **_identities(), **_public()}
+                             **_identities(), **_public(), **_your_data(), **_admin()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "authd", "version": authd.__version__,

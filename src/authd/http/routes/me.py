@@ -1,4 +1,4 @@
-"""Either mode: userinfo and the caller's sessions.
+"""Either mode: userinfo, the caller's sessions, and their data (export, deletion).
 
 The session list and ending sessions are account endpoints (a cookie, or a
 token for authd itself); userinfo answers any user's token authd issued, with
@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authd.core.account_access import FULL_PROFILE_SCOPE
-from authd.http.auth import authenticate, authenticate_account, services
+from authd.http.auth import authenticate, authenticate_account, require_recent, services
+from authd.http.cookies import clear_session_cookie
 from authd.http.requests import client_info
 from authd.http.responses import NO_STORE, json_response
 
@@ -44,3 +45,23 @@ async def delete_all_sessions(request: Request) -> Response:
     principal = await authenticate_account(request)
     await services(request).directory.revoke_all(principal.user_id, client_info(request))
     return Response(status_code=204)
+
+
+async def export(request: Request) -> Response:
+    """Everything authd stores about the caller (recent authentication, either mode)."""
+    principal = await authenticate_account(request)
+    require_recent(request, principal)
+    svc = services(request)
+    return json_response(await svc.account_data.export(principal.user_id), headers={
+        **NO_STORE, "Content-Disposition": 'attachment; filename="authd-export.json"'})
+
+
+async def delete_account(request: Request) -> Response:
+    """Delete the caller's account (recent authentication, either mode); the cookie is cleared."""
+    principal = await authenticate_account(request)
+    require_recent(request, principal)
+    svc = services(request)
+    await svc.account_data.erase(principal.user_id, client_info(request))
+    response = Response(status_code=204, headers=NO_STORE)
+    clear_session_cookie(response, svc.settings)
+    return response

@@ -40,6 +40,21 @@ class SqlAudit(SqlRepository):
         rows = await self._db.read(lambda c: c.execute(final).all())
         return [AuditEvent(r.at, r.event, r.user_id, r.ip, r.detail) for r in rows]
 
+    async def page_events(self, *, user_id: str | None, event: str | None, since: float | None,
+                          before_seq: int | None, limit: int) -> Sequence[tuple[int, AuditEvent]]:
+        query = select(t.c.seq, t.c.at, t.c.event, t.c.user_id, t.c.ip, t.c.detail)
+        if user_id is not None:
+            query = query.where(t.c.user_id == user_id)
+        if event is not None:
+            query = query.where(t.c.event == event)
+        if since is not None:
+            query = query.where(t.c.at >= since)
+        if before_seq is not None:
+            query = query.where(t.c.seq < before_seq)
+        final = query.order_by(t.c.seq.desc()).limit(limit)
+        rows = await self._db.read(lambda c: c.execute(final).all())
+        return [(r.seq, AuditEvent(r.at, r.event, r.user_id, r.ip, r.detail)) for r in rows]
+
     async def prune_events(self, before: float, limit: int) -> int:
         oldest = select(t.c.seq).where(t.c.at < before).order_by(t.c.at).limit(limit)
         statement = delete(t).where(t.c.seq.in_(oldest.scalar_subquery()))

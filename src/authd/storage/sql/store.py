@@ -10,6 +10,7 @@ from authd.storage.sql.audit import SqlAudit
 from authd.storage.sql.client_assertions import SqlClientAssertions
 from authd.storage.sql.db import Database
 from authd.storage.sql.email_tokens import SqlEmailTokens
+from authd.storage.sql.erasure import SqlErasure
 from authd.storage.sql.families import SqlFamilies
 from authd.storage.sql.keys import SqlKeys
 from authd.storage.sql.outbox import SqlOutbox
@@ -34,6 +35,7 @@ class SqlStore:
     email_tokens: SqlEmailTokens
     outbox: SqlOutbox
     client_assertions: SqlClientAssertions
+    erasure: SqlErasure
 
     @classmethod
     def over(cls, db: Database) -> SqlStore:
@@ -41,7 +43,8 @@ class SqlStore:
                    sessions=SqlCookieSessions(db), revocations=SqlRevocations(db),
                    audit=SqlAudit(db), identities=SqlIdentities(db), codes=SqlOneTimeCodes(db),
                    pending=SqlPendingLogins(db), email_tokens=SqlEmailTokens(db),
-                   outbox=SqlOutbox(db), client_assertions=SqlClientAssertions(db))
+                   outbox=SqlOutbox(db), client_assertions=SqlClientAssertions(db),
+                   erasure=SqlErasure(db))
 
     async def ping(self) -> None:
         await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

@@ -37,6 +37,9 @@ users = Table(
     Column("created_at", Float, nullable=False),
     Column("password_changed_at", Float, nullable=True),
     Column("locale", String(35), nullable=True),
+    Index("ix_users_created", "created_at", "id"),
+    # PostgreSQL also has text_pattern_ops indexes on email and lower(name) for prefix search
+    # (migration 0008): expression and operator-class indexes exist there only.
 )
 
 identities = Table(
@@ -145,6 +148,7 @@ audit_events = Table(
     Column("detail", JSON, nullable=True),
     Index("ix_audit_events_at", "at"),
     Index("ix_audit_events_user", "user_id"),
+    Index("ix_audit_events_event", "event", "seq"),
 )
 
 email_tokens = Table(

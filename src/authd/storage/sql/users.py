@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from authd.core.models import User
@@ -48,6 +48,33 @@ class SqlUsers(SqlRepository):
         query = select(users).order_by(users.c.created_at, users.c.id).limit(limit).offset(offset)
         rows = await self._db.read(lambda c: c.execute(query).all())
         return [to_model(User, row) for row in rows]
+
+    async def search_users(self, prefix: str | None, after: tuple[float, str] | None,
+                           limit: int) -> Sequence[User]:
+        query = select(users)
+        if prefix:
+            query = query.where(_starts_with(prefix))
+        if after is not None:
+            query = query.where(tuple_(users.c.created_at, users.c.id) > tuple_(*after))
+        final = query.order_by(users.c.created_at, users.c.id).limit(limit)
+        rows = await self._db.read(lambda c: c.execute(final).mappings().all())
+        return [u for u in (user_from_row(dict(r)) for r in rows) if u is not None]
+
+    async def update_user(self, user_id: str, changes: Mapping[str, object]) -> User | None:
+        statement = update(users).where(users.c.id == user_id).values(**changes)
+        try:
+            updated = await self._db.write(lambda c: c.execute(statement).rowcount > 0)
+        except IntegrityError:
+            raise EmailTaken() from None
+        return await self.get_user(user_id) if updated else None
+
+
+def _starts_with(prefix: str) -> ColumnElement[bool]:
+    """Email or name starting with ``prefix`` (already lower-cased): both are served by a
+    ``text_pattern_ops`` index on PostgreSQL (migration 0008); emails are stored lower-case."""
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(users.c.email.like(pattern, escape="\\"),
+               func.lower(users.c.name).like(pattern, escape="\\"))
 
 
 def user_from_row(row: dict[str, Any] | None) -> User | None:
