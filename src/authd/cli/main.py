@@ -21,7 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from authd.cli.bench import bench_app
 from authd.config import ConfigError, Settings, load_settings
+from authd.core.admin import page_size
 from authd.core.clients import new_client_secret
+from authd.core.your_data import profile_json
 from authd.errors import AuthdError, ServiceUnavailable
 from authd.wiring import Services, build_services
 
@@ -153,20 +155,15 @@ def migrate() -> None:
 @keys_app.command("list")
 def keys_list() -> None:
     """List signing keys and their states."""
-    async def action(svc: Services) -> None:
-        for r in await svc.store.keys.list_keys():
-            typer.echo(f"{r.kid}  {r.alg:6}  {r.state:8}  created={int(r.created_at)}"
-                       f"  publish_until={int(r.publish_until) if r.publish_until else '-'}")
-    _with_services(action)
+    for r in _with_services(lambda svc: svc.use_cases.admin.keys()):
+        typer.echo(f"{r.kid}  {r.alg:6}  {r.state:8}  created={int(r.created_at)}"
+                   f"  publish_until={int(r.publish_until) if r.publish_until else '-'}")
 
 
 @keys_app.command("rotate")
 def keys_rotate() -> None:
-    """Activate the published next key and publish a new next key."""
-    async def action(svc: Services) -> str:
-        ring = await svc.keys.rotate()
-        return ring.signing_key.kid
-    typer.echo(f"active key is now {_with_services(action)}")
+    """Activate the published next key and publish a new next key (audited)."""
+    typer.echo(f"active key is now {_with_services(lambda svc: svc.use_cases.admin.rotate_keys())}")
 
 
 @users_app.command("create")
@@ -195,6 +192,77 @@ def users_disable(email: str) -> None:
         typer.echo(f"no user {email}", err=True)
         raise typer.Exit(1)
     typer.echo(f"disabled {email}")
+
+
+@users_app.command("search")
+def users_search(query: Annotated[str | None, typer.Argument(
+                     help="Email prefix or name prefix (case-insensitive).")] = None,
+                 limit: int = 50,
+                 cursor: Annotated[str | None, typer.Option(help="next_cursor of a page.")] = None
+                 ) -> None:
+    """Search users as GET /admin/v1/users does: JSON lines, then the next page's cursor."""
+    page = _with_services(lambda svc: svc.use_cases.admin.search(query, page_size(limit), cursor))
+    for user in page.items:
+        typer.echo(orjson.dumps(profile_json(user)).decode())
+    if page.next_cursor:
+        typer.echo(f"next cursor: {page.next_cursor}", err=True)
+
+
+@users_app.command("show")
+def users_show(user: Annotated[str, typer.Argument(help="User id or email.")]) -> None:
+    """One user, as JSON."""
+    found = _with_services(lambda svc: svc.use_cases.admin.find_user(user))
+    typer.echo(orjson.dumps(profile_json(found), option=orjson.OPT_INDENT_2).decode())
+
+
+@users_app.command("enable")
+def users_enable(user: Annotated[str, typer.Argument(help="User id or email.")]) -> None:
+    """Let a disabled user sign in again (audited)."""
+    async def action(svc: Services) -> None:
+        found = await svc.use_cases.admin.find_user(user)
+        await svc.use_cases.admin.update_user(found.id, {"disabled": False})
+    _with_services(action)
+    typer.echo(f"enabled {user}")
+
+
+@users_app.command("delete")
+def users_delete(user: Annotated[str, typer.Argument(help="User id or email.")],
+                 yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False) -> None:
+    """Delete a user and everything tied to it; the audit trail keeps a pseudonym."""
+    if not yes:
+        typer.confirm(f"delete {user} and all their data?", abort=True)
+
+    async def action(svc: Services) -> None:
+        found = await svc.use_cases.admin.find_user(user)
+        await svc.use_cases.admin.delete_user(found.id)
+    _with_services(action)
+    typer.echo(f"deleted {user}")
+
+
+@users_app.command("sessions")
+def users_sessions(user: Annotated[str, typer.Argument(help="User id or email.")],
+                   revoke: Annotated[bool, typer.Option(help="End them all.")] = False) -> None:
+    """List a user's sessions and refresh families, or end them all with --revoke (audited)."""
+    async def action(svc: Services) -> list[str]:
+        found = await svc.use_cases.admin.find_user(user)
+        if revoke:
+            return [f"ended {await svc.use_cases.admin.revoke_sessions(found.id)}"]
+        return [orjson.dumps(v.as_json(None)).decode()
+                for v in await svc.use_cases.admin.sessions(found.id)]
+    for line in _with_services(action):
+        typer.echo(line)
+
+
+@users_app.command("password-reset")
+def users_password_reset(user: Annotated[str, typer.Argument(help="User id or email.")]) -> None:
+    """End every session of the user and mail them a password reset link (audited)."""
+    async def action(svc: Services) -> None:
+        found = await svc.use_cases.admin.find_user(user)
+        await svc.use_cases.admin.password_reset(found.id)
+        if svc.mail_worker is not None:
+            await svc.mail_worker.run_once()  # deliver now: this process exits next
+    _with_services(action)
+    typer.echo(f"mailed a reset link to {user}")
 
 
 @app.command()

@@ -119,6 +119,15 @@ class Administration:
         return await self._accounts.sign_up(email, password, name, actor.client,
                                             rate_limited=False, actor=actor.client_id)
 
+    async def find_user(self, ref: str) -> User:
+        """A user by id, or by address when ``ref`` has an ``@`` (the CLI takes either)."""
+        if "@" in ref:
+            user = await self._users.find_user_by_email(canonical_email(ref))
+            if user is None:
+                raise NotFound("no such user")
+            return user
+        return await self.get_user(ref)
+
     async def get_user(self, user_id: str) -> User:
         user = await self._users.get_user(user_id)
         if user is None:
