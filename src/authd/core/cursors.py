@@ -48,7 +48,7 @@ class CursorSealer:
         return position
 
     def _tag(self, listing: str, query: Mapping[str, str | None], body: bytes) -> bytes:
-        bound = orjson.dumps([listing, sorted((k, v) for k, v in query.items()), body.decode()])
+        bound = orjson.dumps([listing, sorted((k, v) for k, v in query.items()), body.hex()])
         return hmac.new(self._key, bound, hashlib.sha256).digest()[:_TAG_BYTES]
 
 
