@@ -23,6 +23,7 @@ SCRIPTS = [
     ("idle-rss", ["-m", "benchmarks.bench_memory"], ["--logins", "10"]),
     ("mail", ["-m", "benchmarks.bench_mail"], ["--requests", "300", "--messages", "600"]),
     ("machines", ["-m", "benchmarks.bench_client_credentials"], ["--seconds", "4"]),
+    ("search", ["-m", "benchmarks.bench_admin_search"], ["--users", "200000", "--requests", "300"]),
 ]
 
 
