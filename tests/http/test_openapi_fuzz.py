@@ -47,9 +47,9 @@ from tests.serverproc import AuthdServer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
-CLIENT_ID, CLIENT_SECRET = "fuzz-client", "fuzz-client-secret-" + "x" * 24
+CLIENT_ID, CLIENT_SECRET = "fuzz_client", "fuzz-client-secret-" + "x" * 24  # env keys are lower-cased
 PROVIDER = "down"  # configured, but its discovery endpoint cannot be reached
-EXAMPLES_PER_OPERATION = 10  # x 24 operations x 2 backends
+EXAMPLES_PER_OPERATION = 10  # x 37 operations x 2 backends
 STATEFUL_SCENARIOS = 40  # of up to 8 linked steps each
 COMMON = settings(deadline=None, derandomize=True, database=None, print_blob=False,
                   suppress_health_check=list(HealthCheck),
@@ -71,6 +71,8 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with serving(tmp, request.param, {
         "AUTHD_CONFIG": str(config),
         f"AUTHD_CLIENTS__{CLIENT_ID.upper().replace('-', '_')}__SECRET_HASH": hash_secret(CLIENT_SECRET),
+        # the same client administers, so the admin API is fuzzed past its authentication
+        f"AUTHD_CLIENTS__{CLIENT_ID.upper().replace('-', '_')}__SCOPES": '["authd:admin"]',
     }) as server:
         yield server
 
@@ -82,16 +84,29 @@ def api(fuzzed: AuthdServer) -> OpenApiSchema:
 
 
 class Caller:
-    """A signed-up user with a Bearer token and a cookie session, renewed when the fuzzer ends them."""
+    """A signed-up user with a Bearer token and a cookie session, renewed when the fuzzer ends them
+    (and signed up again when it deletes the account); admin operations get the client's own
+    admin token."""
 
     def __init__(self, server: AuthdServer) -> None:
         self.http = server.client()
+        self.headers: dict[str, str] = {}
+        self.cookies: dict[str, str] = {}
+        self.sign_up()
+
+    def sign_up(self) -> None:
+        """A new account (the first, or after the fuzzer deleted the last one), signed in."""
         self.email = f"fuzz-{secrets.token_hex(6)}@example.com"
         created = self.http.post("/v1/users", json={"email": self.email, "password": PASSWORD})
         assert created.status_code == 201, created.text
-        self.headers: dict[str, str] = {}
-        self.cookies: dict[str, str] = {}
         self.renew()
+
+    def admin_headers(self) -> dict[str, str]:
+        """A fresh admin token (client_credentials), so none expires during a long run."""
+        token = self.http.post("/v1/token", data={"grant_type": "client_credentials"},
+                               auth=(CLIENT_ID, CLIENT_SECRET))
+        assert token.status_code == 200, token.text
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
     def renew(self) -> None:
         token = self.http.post("/v1/token", data={"grant_type": "password", "username": self.email,
@@ -109,6 +124,8 @@ class Caller:
         if label == "POST /v1/introspect":
             basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
             return {"headers": {"Authorization": f"Basic {basic}"}}
+        if " /admin/" in label:
+            return {"headers": self.admin_headers()}
         return {"headers": dict(self.headers), "cookies": dict(self.cookies)}
 
 
@@ -152,6 +169,8 @@ def test_every_operation_keeps_its_contract(api: OpenApiSchema, caller: Caller, 
         case.validate_response(response, checks=CHECKS)
         if label in ENDS_CREDENTIALS and response.status_code < 300:
             caller.renew()
+        if label == "DELETE /v1/me" and response.status_code < 300:
+            caller.sign_up()
 
     run()
 
