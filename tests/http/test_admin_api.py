@@ -29,6 +29,9 @@ from tests.conftest import REDIS_URL, drop_pg_database, make_pg_database, requir
 PASSWORD = "correct horse battery staple 42"
 OPS, OPS_SECRET = "ops-console", secrets.token_urlsafe(32)
 ROBOT, ROBOT_SECRET = "billing-robot", secrets.token_urlsafe(32)
+ELSEWHERE, ELSEWHERE_SECRET = "ops-elsewhere", secrets.token_urlsafe(32)
+OTHER_API = "https://reports.example.com"
+ISSUER = "http://localhost:8000"
 TTL = 300
 MAX_AGE = 600
 
@@ -56,10 +59,13 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         extra.update(database_url=pg_url, redis_url=REDIS_URL,
                      redis_key_prefix=f"authd-test:{secrets.token_hex(4)}:")
     settings = Settings(
-        data_dir=tmp, access_token_ttl=TTL, sensitive_max_age=MAX_AGE,
+        data_dir=tmp, issuer=ISSUER, access_token_ttl=TTL, sensitive_max_age=MAX_AGE,
         rate_limits={"signups_per_ip": 100000, "ip_failures": 100000},
         clients={OPS: {"secret_hash": hash_secret(OPS_SECRET), "scopes": ["authd:admin"]},
-                 ROBOT: {"secret_hash": hash_secret(ROBOT_SECRET), "scopes": ["invoices:read"]}},
+                 ROBOT: {"secret_hash": hash_secret(ROBOT_SECRET), "scopes": ["invoices:read"]},
+                 ELSEWHERE: {"secret_hash": hash_secret(ELSEWHERE_SECRET),
+                             "scopes": ["authd:admin", "reports:read"],
+                             "audiences": [OTHER_API, ISSUER]}},
         **extra)
     clock = FixedClock(time.time())
     try:
@@ -168,6 +174,16 @@ def test_a_clients_token_without_the_scope_is_403(env: Env) -> None:
     asked = env.http.post("/v1/token", data={"grant_type": "client_credentials",
                                              "scope": "authd:admin"}, auth=(ROBOT, ROBOT_SECRET))
     assert asked.status_code == 400 and asked.json()["error"] == "invalid_scope"
+
+
+def test_an_admin_token_minted_for_another_api_is_401(env: Env) -> None:
+    """A client's token for another API leaks with that API: even carrying authd:admin it is
+    refused (401 invalid_token); the same client's token for authd itself is accepted."""
+    for audience, status in ((OTHER_API, 401), (ISSUER, 200)):
+        token = env.http.post("/v1/token", auth=(ELSEWHERE, ELSEWHERE_SECRET), data={
+            "grant_type": "client_credentials", "audience": audience}).json()["access_token"]
+        response = env.http.get("/admin/v1/keys", headers=bearer(token))
+        assert response.status_code == status, (audience, response.text)
 
 
 def test_user_grants_never_carry_the_admin_scope(env: Env) -> None:

@@ -84,16 +84,19 @@ async def authenticate_account(request: Request) -> Principal:
 
 
 def require_admin(request: Request) -> Actor:
-    """The admin API's caller: a valid, unrevoked access token carrying ``authd:admin``.
+    """The admin API's caller: a valid, unrevoked access token for authd carrying ``authd:admin``.
 
-    No token or a bad one: 401 ``invalid_token``; a valid token without the scope
-    (a user's, or a client's that was not given it): 403 ``insufficient_scope``
-    naming the scope (RFC 6750 3.1). Only a client configured with the scope
-    gets it (``client_credentials``); a user's grant never carries it. A cookie
-    is never an admin credential, so the admin API needs no CSRF defence.
+    No token or a bad one: 401 ``invalid_token``, as for a token minted for another
+    API (its ``aud`` is not the issuer: it leaks with that API, see
+    ``check_account_audience``); a valid token without the scope (a user's, or a
+    client's that was not given it): 403 ``insufficient_scope`` naming the scope
+    (RFC 6750 3.1). Only a client configured with the scope gets it
+    (``client_credentials``); a user's grant never carries it. A cookie is never
+    an admin credential, so the admin API needs no CSRF defence.
     """
     svc = services(request)
     claims = svc.tokens.authenticate(bearer_token(request))
+    check_account_audience(claims, svc.settings.issuer)
     if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
         raise InsufficientScope(ADMIN_SCOPE, f"this endpoint needs a token with scope {ADMIN_SCOPE}")
     return Actor(str(claims.get("client_id") or claims["sub"]), client_info(request))
