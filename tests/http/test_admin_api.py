@@ -358,6 +358,9 @@ def test_disabling_ends_every_session_and_token(env: Env) -> None:
     path = f"/admin/v1/users/{user['id']}"
     sessions = env.http.get(f"{path}/sessions", headers=admin(env)).json()["sessions"]
     assert {s["kind"] for s in sessions} == {"token", "cookie"}
+    viewed = events(env, user=user["id"], event="user.viewed")
+    assert {(e["detail"]["what"], e["detail"]["actor"]) for e in viewed} == {
+        ("profile", OPS), ("sessions", OPS)}  # new_user read the profile
     assert env.http.patch(path, json={"disabled": True}, headers=admin(env)).json()["disabled"]
     assert env.http.get("/v1/userinfo", headers=bearer(pair["access_token"])).status_code == 401
     assert env.http.get("/v1/session", headers=cookie_headers(cookie)).status_code == 401

@@ -23,6 +23,7 @@ from authd.cli.bench import bench_app
 from authd.config import ConfigError, Settings, load_settings
 from authd.core.admin import page_size
 from authd.core.clients import new_client_secret
+from authd.core.models import User
 from authd.core.your_data import profile_json
 from authd.errors import AuthdError, ServiceUnavailable
 from authd.wiring import Services, build_services
@@ -211,7 +212,9 @@ def users_search(query: Annotated[str | None, typer.Argument(
 @users_app.command("show")
 def users_show(user: Annotated[str, typer.Argument(help="User id or email.")]) -> None:
     """One user, as JSON."""
-    found = _with_services(lambda svc: svc.use_cases.admin.find_user(user))
+    async def action(svc: Services) -> User:
+        return await svc.use_cases.admin.view_user((await svc.use_cases.admin.find_user(user)).id)
+    found = _with_services(action)
     typer.echo(orjson.dumps(profile_json(found), option=orjson.OPT_INDENT_2).decode())
 
 

@@ -6,7 +6,8 @@ email normalisation and password policy; an email set here is canonical and
 unique. Disabling, deleting or password-resetting a user ends every cookie
 session and refresh family (each family's ``sid`` enters the revocation feed,
 so APIs refuse its access tokens). Every change is audited with its actor: the
-calling client's id, or ``cli``.
+calling client's id, or ``cli``; so is reading one user's record or sessions
+(``user.viewed``). Searches and listings are not: they would flood the trail.
 """
 
 from __future__ import annotations
@@ -134,6 +135,13 @@ class Administration:
             raise NotFound("no such user")
         return user
 
+    async def view_user(self, user_id: str, actor: Actor = CLI) -> User:
+        """``get_user`` for an administrator: reading someone's record is audited too."""
+        user = await self.get_user(user_id)
+        await self._audit(audit.USER_VIEWED, user_id=user_id, client=actor.client,
+                          actor=actor.client_id, what="profile")
+        return user
+
     async def update_user(self, user_id: str, fields: Mapping[str, object],
                           actor: Actor = CLI) -> User:
         """PATCH: ``name``, ``email`` (canonical; 409 if taken), ``email_verified``, ``disabled``.
@@ -177,8 +185,10 @@ class Administration:
 
     # -- sessions and passwords ---------------------------------------------------------------
 
-    async def sessions(self, user_id: str) -> list[SessionView]:
+    async def sessions(self, user_id: str, actor: Actor = CLI) -> list[SessionView]:
         await self.get_user(user_id)
+        await self._audit(audit.USER_VIEWED, user_id=user_id, client=actor.client,
+                          actor=actor.client_id, what="sessions")
         return await self._directory.list(user_id)
 
     async def revoke_sessions(self, user_id: str, actor: Actor = CLI) -> int:

@@ -41,6 +41,7 @@ USER_DISABLED = "user.disabled"
 USER_ENABLED = "user.enabled"
 USER_UPDATED = "user.updated"
 USER_DELETED = "user.deleted"
+USER_VIEWED = "user.viewed"  # an administrator read one user's record or sessions
 PASSWORD_RESET_SENT = "password.reset_sent"
 CLIENT_CREDENTIALS = "token.client_credentials"
 CLIENT_AUTH_FAILED = "client.auth_failed"

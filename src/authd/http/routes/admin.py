@@ -41,8 +41,8 @@ async def create_user(request: Request) -> Response:
 
 
 async def get_user(request: Request) -> Response:
-    require_admin(request)
-    user = await services(request).admin.get_user(request.path_params["user_id"])
+    actor = require_admin(request)
+    user = await services(request).admin.view_user(request.path_params["user_id"], actor)
     return json_response(profile_json(user), headers=NO_STORE)
 
 
@@ -61,8 +61,8 @@ async def delete_user(request: Request) -> Response:
 
 
 async def list_sessions(request: Request) -> Response:
-    require_admin(request)
-    views = await services(request).admin.sessions(request.path_params["user_id"])
+    actor = require_admin(request)
+    views = await services(request).admin.sessions(request.path_params["user_id"], actor)
     return json_response({"sessions": [v.as_json(None) for v in views]}, headers=NO_STORE)
 
 
