@@ -253,6 +253,10 @@ def test_search_by_email_prefix_or_name_pages_through_every_match_once(env: Env)
     assert [e for p in pages for e in p] == emails  # oldest first, stable
     assert _all_pages(env, f"zelda{tag}", 50) == [[named]]
     assert _all_pages(env, f"nobody-{tag}", 50) == [[]]
+    for wildcard in ("%", "_", "\\"):  # LIKE's own characters match only themselves
+        assert _all_pages(env, wildcard, 50) == [[]], wildcard
+    long = env.http.get("/admin/v1/users", params={"query": "a" * 300}, headers=admin(env))
+    assert long.status_code == 400
 
 
 def test_bad_limits_are_400(env: Env) -> None:
