@@ -255,15 +255,14 @@ class TokenService:
 
     async def revoke_family(self, family_id: str, reason: str) -> bool:
         """End a refresh family and deny its access tokens (by ``sid``) until they expire."""
-        now = self._clock.now()
-        revoked = await self._families.revoke_family(family_id, now, reason)
+        revoked = await self._families.revoke_family(family_id, self._clock.now(), reason)
         if revoked:
-            await self._revocations.revoke(Revocation(
-                "sid", family_id, now + self._policy.access_token_ttl + 60))
+            await self.deny_family_tokens(family_id)
         return revoked
 
     async def deny_family_tokens(self, family_id: str) -> None:
-        """Deny the access tokens of a family that no longer exists (its account was deleted)."""
+        """Put the family's ``sid`` on the feed until its last access token has expired (also for
+        a family that no longer exists: its account was deleted)."""
         await self._revocations.revoke(Revocation(
             "sid", family_id, self._clock.now() + self._policy.access_token_ttl + 60))
 

@@ -147,7 +147,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         # Exact origins only (validated in config); never "*" with credentials.
         middleware.append(Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=True,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"], max_age=600))
     return Starlette(
         routes=routes,
