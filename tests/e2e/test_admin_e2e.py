@@ -136,3 +136,33 @@ def test_the_cli_shares_the_admin_use_cases(tmp_path: Path, backend: str) -> Non
         resets = [json.loads(line) for line in
                   srv.cli("audit", "--event", "password.reset_sent").stdout.splitlines()]
         assert resets[0]["actor"] == "cli"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_an_operator_day_over_a_real_server(tmp_path: Path, backend: str) -> None:
+    """Through a real process: an admin token from client_credentials finds a user, disables
+    them (their token is refused at once on a single instance), enables them, mails them a
+    reset link; the user then deletes their own account and the address signs up again."""
+    config = {"AUTHD_CONFIG": str(_config(tmp_path / "authd.toml"))}
+    with serving(tmp_path, backend, config) as srv, srv.client() as http:
+        email = sign_up(http)
+        token = login(http, email)["access_token"]
+        admin = _admin_headers(http)
+        found = http.get("/admin/v1/users", params={"query": email}, headers=admin).json()
+        [user] = found["users"]
+        path = f"/admin/v1/users/{user['id']}"
+        assert http.patch(path, json={"disabled": True}, headers=admin).status_code == 200
+        assert http.get("/v1/userinfo", headers=bearer(token)).status_code == 401
+        assert http.patch(path, json={"disabled": False}, headers=admin).status_code == 200
+        assert http.post(f"{path}/password-reset", headers=admin).status_code == 202
+        deadline = time.monotonic() + 30  # the outbox delivers in the background
+        while not any(email in p.read_text(errors="replace")
+                      for p in (tmp_path / "outbox").glob("*.eml")):
+            assert time.monotonic() < deadline, "no reset mail was written"
+            time.sleep(0.05)
+        token = login(http, email)["access_token"]
+        assert http.delete("/v1/me", headers=bearer(token)).status_code == 204
+        assert http.get(path, headers=admin).status_code == 404
+        assert http.post("/v1/token", data={"grant_type": "password", "username": email,
+                                            "password": PASSWORD}).status_code == 400
+        sign_up(http, email)
