@@ -141,6 +141,12 @@ def events(env: Env, **filters: str) -> list[dict[str, Any]]:
     return found
 
 
+def reset_mailed(outbox: Path, address: str) -> bool:
+    """Whether a password reset message to ``address`` was written as an .eml file."""
+    return any(address in text and "Subject: Reset your authd password" in text
+               for text in (p.read_text(errors="replace") for p in outbox.glob("*.eml")))
+
+
 # -- who may call the admin API -------------------------------------------------------------------
 
 
@@ -397,8 +403,7 @@ def test_revoking_sessions_and_password_reset(env: Env) -> None:
     assert sent[0]["detail"]["actor"] == OPS
     outbox = env.data_dir / "outbox"
     deadline = time.monotonic() + 30  # delivery runs in the background: poll with a deadline
-    while not any(user["email"] in p.read_text(errors="replace")
-                  for p in outbox.glob("*.eml")):
+    while not reset_mailed(outbox, user["email"]):
         assert time.monotonic() < deadline, "the reset mail was never written"
         time.sleep(0.05)
 
