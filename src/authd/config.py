@@ -8,6 +8,7 @@ are masked in every repr, log line and ``authd config check`` output.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
@@ -37,6 +38,8 @@ DAY = 86_400
 MIN_ROOT_SECRET_LENGTH = 43
 MIN_ROOT_SECRET_DISTINCT = 10
 MAKE_ROOT_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+MAKE_WEBHOOK_SECRET = ('python -c "import base64, secrets; '
+                       'print(\'whsec_\' + base64.b64encode(secrets.token_bytes(32)).decode())"')
 
 
 class _Frozen(BaseModel):
@@ -263,6 +266,72 @@ class MailConfig(_Frozen):
         return value
 
 
+WEBHOOK_SECRET_PREFIX = "whsec_"
+MIN_WEBHOOK_SECRET_BYTES = 24
+WEBHOOK_EVENT_PATTERN = re.compile(r"\*|[a-z_]+\.(?:\*|[a-z_]+)")
+
+
+class WebhookEndpoint(_Frozen):
+    """One receiver of signed event notifications (Standard Webhooks)."""
+
+    url: str
+    secret: SecretStr
+    events: tuple[str, ...] = Field(("*",), min_length=1,
+                                    description="event types or patterns: user.*, *")
+
+    @field_validator("url")
+    @classmethod
+    def _https_only(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise ValueError(f"{value!r} must be an https URL (http only on a loopback host)")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError(f"{value!r}: plain http is only allowed to a loopback host; use https")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr) -> SecretStr:
+        """``whsec_`` + base64 of at least 24 random bytes: what Standard Webhooks libraries read."""
+        secret = value.get_secret_value()
+        body = secret[len(WEBHOOK_SECRET_PREFIX):]
+        try:
+            raw = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+        except ValueError:
+            raw = b""
+        if not secret.startswith(WEBHOOK_SECRET_PREFIX) or len(raw) < MIN_WEBHOOK_SECRET_BYTES \
+                or len(set(raw)) < MIN_ROOT_SECRET_DISTINCT:
+            raise ValueError(
+                f"must be {WEBHOOK_SECRET_PREFIX!r} followed by the base64 of at least "
+                f"{MIN_WEBHOOK_SECRET_BYTES} random bytes; make one with {MAKE_WEBHOOK_SECRET}")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _known_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            if not WEBHOOK_EVENT_PATTERN.fullmatch(pattern):
+                raise ValueError(f"{pattern!r} is not an event type or pattern "
+                                 "(e.g. user.created, user.*, *)")
+        return value
+
+
+class WebhookDelivery(_Frozen):
+    """How every webhook endpoint is called and retried."""
+
+    timeout: float = Field(5.0, gt=0, le=60, description="seconds per attempt")
+    concurrency: int = Field(4, ge=1, le=64, description="requests in flight per endpoint")
+    retry_delays: tuple[float, ...] = Field(
+        (5.0, 25.0, 90.0), min_length=1,
+        description="seconds between the first tries (5 s, 30 s, 2 min after the first); "
+                    "later gaps double, up to max_retry_delay")
+    max_retry_delay: float = Field(3600.0, gt=0)
+    give_up_after: float = Field(3 * DAY, gt=0, description="seconds an event is retried")
+    poll_interval: float = Field(1.0, gt=0, le=60, description="seconds between outbox polls")
+    retention: int = Field(7 * DAY, ge=60,
+                           description="seconds delivered events are kept for the log and replay")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUTHD_",
@@ -308,6 +377,8 @@ class Settings(BaseSettings):
         False, description="refuse password logins of accounts whose email is not verified")
     email_sign_up: bool = Field(False, description="a sign-in code for an unknown address creates "
                                                    "the account")
+    webhooks: dict[str, WebhookEndpoint] = {}
+    webhook_delivery: WebhookDelivery = WebhookDelivery()
 
     key_encryption_key: SecretStr | None = None
     argon2_memory_kib: int = Field(19_456, ge=19_456)
@@ -406,6 +477,14 @@ class Settings(BaseSettings):
                                  "could choose its own; list your proxies")
             networks.append(str(network))
         return tuple(networks)
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhook_names(cls, value: dict[str, WebhookEndpoint]) -> dict[str, WebhookEndpoint]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name):
+                raise ValueError(f"webhook name {name!r}: use a-z, 0-9, - and _ (at most 32)")
+        return value
 
     @model_validator(mode="after")
     def _refresh_lifetimes_agree(self) -> Settings:

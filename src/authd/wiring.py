@@ -53,6 +53,8 @@ from authd.core.social import SealedPendingLogins, SocialLogins
 from authd.core.social_callback import SocialCallbacks
 from authd.core.tokens import TokenService
 from authd.core.your_data import AccountData
+from authd.core.webhook_log import WebhookLog
+from authd.core.webhooks import WebhookEvents, WebhookPolicy, WebhookTarget, WebhookWorker
 from authd.errors import RootSecretError
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
 from authd.storage.rootsecret import load_root_secret
@@ -67,11 +69,14 @@ if TYPE_CHECKING:  # loaded only when configured: idle memory is for what is use
     from authd.oauth.client_jwks import HttpJwksFetcher
     from authd.oauth.driver import ProviderClient
     from authd.storage.redis.fanout import RevocationFanout
+    from authd.webhooks import HttpSender
 
 log = logging.getLogger("authd")
 KEY_RELOAD_INTERVAL = 10.0
 FEED_PRUNE_INTERVAL = 300.0
 MAIL_WAKE_DELAY = 0.05
+WEBHOOK_WAKE_DELAY = 0.01
+WEBHOOK_GAUGE_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class UseCases:
     account_data: AccountData  # export and erasure; second factors register their exporters here
     providers: Mapping[str, ProviderClient]
     email: EmailAccounts | None
+    webhooks: WebhookLog
 
 
 @dataclass
@@ -130,6 +136,10 @@ class Services:
     mail_worker: OutboxWorker | None = None
     jwks_fetcher: HttpJwksFetcher | None = None
     _mail_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    webhook_worker: WebhookWorker | None = None
+    webhook_sender: HttpSender | None = None
+    webhook_pending: dict[str, int] = field(default_factory=dict)  # the /metrics gauge
+    _webhook_wakes: dict[str, asyncio.Event] = field(default_factory=dict)
     use_cases: UseCases = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -155,6 +165,8 @@ class Services:
                 FEED_PRUNE_INTERVAL, self.mail_worker.prune, "outbox pruning")))
             self._tasks.append(asyncio.create_task(self._every(
                 FEED_PRUNE_INTERVAL, self.email.prune, "email token pruning")))
+        if self.webhook_worker is not None:
+            self._start_webhooks(self.webhook_worker)
         if self.fanout is not None:
             cache = self.session_cache
             on_ended = cache.forget if cache is not None else None
@@ -185,6 +197,41 @@ class Services:
                     pass
             except Exception:  # the database is away: the rows wait for the next pass
                 log.warning("mail delivery failed; will retry", exc_info=True)
+
+    def _start_webhooks(self, worker: WebhookWorker) -> None:
+        """One delivery loop per endpoint: a slow receiver holds up only its own loop."""
+        cfg = self.settings.webhook_delivery
+        for name in self.settings.webhooks:
+            wake = self._webhook_wakes.setdefault(name, asyncio.Event())
+            self._tasks.append(asyncio.create_task(self._deliver_webhooks(worker, name, wake)))
+        self._tasks.append(asyncio.create_task(self._every(
+            FEED_PRUNE_INTERVAL, lambda: worker.prune(cfg.retention), "webhook pruning")))
+        self._tasks.append(asyncio.create_task(self._every(
+            WEBHOOK_GAUGE_INTERVAL, self.count_pending_webhooks, "webhook pending count")))
+
+    def wake_webhooks(self) -> None:
+        """A webhook row was committed here: every endpoint's loop looks at once."""
+        def wake() -> None:
+            for event in self._webhook_wakes.values():
+                event.set()
+        asyncio.get_running_loop().call_later(WEBHOOK_WAKE_DELAY, wake)
+
+    async def count_pending_webhooks(self) -> None:
+        pending = await self.store.webhooks.pending_webhooks()
+        self.webhook_pending = {name: pending.get(name, 0) for name in self.settings.webhooks}
+
+    async def _deliver_webhooks(self, worker: WebhookWorker, endpoint: str,
+                                wake: asyncio.Event) -> None:
+        """Deliver ``endpoint``'s due rows, woken by a local write or every poll interval."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.settings.webhook_delivery.poll_interval)
+            wake.clear()
+            try:
+                while await worker.run_once(endpoint):
+                    pass
+            except Exception:  # the database is away: the rows wait for the next pass
+                log.warning("webhook delivery to %s failed; will retry", endpoint, exc_info=True)
 
     async def prune_audit(self) -> int:
         """Drop audit events older than ``audit_retention_days`` (0 keeps them forever)."""
@@ -219,6 +266,8 @@ class Services:
             await self.redis.aclose()
         if self.mail_worker is not None:
             await self.mail_worker.close()
+        if self.webhook_sender is not None:
+            await self.webhook_sender.aclose()
         await self.store.db.dispose()
 
 
@@ -299,6 +348,8 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                     redis=redis, fanout=fanout, session_cache=session_cache,
                     email=email, mail_worker=worker)
     outbox.on_written(services.wake_mail)
+    if settings.webhooks:
+        _webhooks(services)
     return services
 
 
@@ -316,6 +367,33 @@ def _client_auth(settings: Settings, clients: ClientRegistry, store: SqlStore,
     policy = AssertionPolicy(audiences=(settings.issuer, f"{settings.issuer}/v1/token"))
     return fetcher, ClientAuthenticator(clients, keys, store.client_assertions, policy, guard,
                                         auditor, clock)
+
+
+def webhook_policy(settings: Settings) -> WebhookPolicy:
+    cfg = settings.webhook_delivery
+    return WebhookPolicy(delays=cfg.retry_delays, max_delay=cfg.max_retry_delay,
+                         give_up_after=cfg.give_up_after, timeout=cfg.timeout,
+                         concurrency=cfg.concurrency)
+
+
+def _webhooks(svc: Services) -> None:
+    """Webhook rows written with the audit events they report, and their sender and worker."""
+    from standardwebhooks import Webhook
+
+    from authd.webhooks import Endpoint, HttpSender
+
+    settings = svc.settings
+    events = WebhookEvents([WebhookTarget(name, cfg.events) for name, cfg in
+                            settings.webhooks.items()], svc.secrets, svc.clock)
+    svc.store.audit.attach(events)
+    svc.auditor.add_listener(events.written)
+    events.on_written(svc.wake_webhooks)
+    svc.webhook_sender = HttpSender(
+        {name: Endpoint(cfg.url, Webhook(cfg.secret.get_secret_value()))
+         for name, cfg in settings.webhooks.items()},
+        svc.clock, settings.webhook_delivery.timeout)
+    svc.webhook_worker = WebhookWorker(svc.store.webhooks, events, svc.webhook_sender,
+                                       svc.auditor, svc.clock, webhook_policy(settings))
 
 
 def _mail(settings: Settings, store: SqlStore, secrets: ServerSecrets, hasher: PasswordHasher,
@@ -376,7 +454,8 @@ def _use_cases(svc: Services) -> UseCases:
         admin=Administration(svc.store.users, svc.accounts, svc.directory, svc.store.audit,
                              svc.auditor, svc.keys, data, CursorSealer(svc.secrets.cursor_mac),
                              svc.email),
-        account_data=data, providers=svc.providers, email=svc.email)
+        account_data=data, providers=svc.providers, email=svc.email,
+        webhooks=WebhookLog(svc.store.webhooks, svc.clock, tuple(svc.settings.webhooks)))
 
 
 def token_policy(settings: Settings) -> TokenPolicy:

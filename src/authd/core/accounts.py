@@ -94,9 +94,10 @@ class Accounts:
             password_hash=await self._hasher.hash(password), disabled=False,
             created_at=self._clock.now(), locale=locale,
         )
-        await self._users.create_user(user)
         by: dict[str, Any] = {"actor": actor} if actor is not None else {}
-        await self._audit(audit.SIGNUP, user_id=user.id, client=client, **by)
+        event = self._audit.event(audit.SIGNUP, user_id=user.id, client=client, **by)
+        await self._users.create_user(user, event)  # the user, its audit row and webhooks: one commit
+        self._audit.announce(event)
         return user
 
     async def authenticate(self, email: object, password: object, client: ClientInfo) -> User:

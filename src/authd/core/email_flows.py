@@ -247,11 +247,12 @@ class EmailAccounts:
     async def _create(self, email: str, client: ClientInfo) -> User | None:
         user = User(id=new_id(), email=email, email_verified=True, name=None, password_hash=None,
                     disabled=False, created_at=self._clock.now())
+        event = self._audit.event(audit.SIGNUP, user_id=user.id, client=client, method="email_code")
         try:
-            await self._users.create_user(user)
+            await self._users.create_user(user, event)  # with its audit row and webhooks
         except EmailTaken:
             return await self._users.find_user_by_email(email)
-        await self._audit(audit.SIGNUP, user_id=user.id, client=client, method="email_code")
+        self._audit.announce(event)
         return user
 
     async def _count_request(self, email: object, client: ClientInfo) -> str:

@@ -145,8 +145,13 @@ class OneTimeCode:
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """One durable outgoing message. ``kind`` says who delivers it ("mail"; webhooks later);
-    ``payload`` is sealed under the root secret and bound to ``id``; None once delivered."""
+    """One durable outgoing message. ``kind`` says who delivers it ("mail", "webhook");
+    ``payload`` is sealed under the root secret and bound to ``id``; a mail's is None once
+    delivered, a webhook's is kept (for replay) until the row is pruned.
+
+    Webhook rows also name their ``endpoint``, the ``subject`` (user id) they are
+    ordered by, their ``event_type`` and the receiver's ``last_status``.
+    """
 
     id: str
     kind: str
@@ -157,6 +162,10 @@ class OutboxItem:
     delivered_at: float | None = None
     failed_at: float | None = None
     last_error: str | None = None
+    endpoint: str | None = None
+    subject: str | None = None
+    event_type: str | None = None
+    last_status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

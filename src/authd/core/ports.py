@@ -29,8 +29,12 @@ from authd.core.social_models import PendingLogin, Profile
 
 
 class UserStore(Protocol):
-    async def create_user(self, user: User) -> None:
-        """Insert; raise ``authd.errors.EmailTaken`` if the email is in use."""
+    async def create_user(self, user: User, event: AuditEvent | None = None) -> None:
+        """Insert; raise ``authd.errors.EmailTaken`` if the email is in use.
+
+        ``event`` (the sign-up's audit event) is recorded in the same transaction, with
+        the webhook rows it causes: a user is never created without them.
+        """
         ...
 
     async def get_user(self, user_id: str) -> User | None: ...
@@ -267,6 +271,41 @@ class OutboxStore(Protocol):
     async def prune_outbox(self, delivered_before: float, failed_before: float) -> int:
         """Drop rows delivered before ``delivered_before`` and given up before ``failed_before``."""
         ...
+
+
+class WebhookOutbox(Protocol):
+    """Webhook rows of the outbox: claimed per endpoint, in order per user, kept for replay."""
+
+    async def claim_webhooks(self, endpoint: str, now: float, lease_until: float, limit: int,
+                             claimer: str) -> Sequence[OutboxItem]:
+        """Up to ``limit`` due rows of ``endpoint``, now leased: never two of one user, and never
+        one while an earlier row of its user to that endpoint is neither delivered nor given up."""
+        ...
+
+    async def webhook_delivered(self, item_id: str, claimer: str, now: float, status: int) -> None:
+        ...
+
+    async def webhook_retry(self, item_id: str, claimer: str, at: float, status: int | None,
+                            error: str) -> None: ...
+
+    async def webhook_given_up(self, item_id: str, claimer: str, now: float, status: int | None,
+                               error: str) -> None: ...
+
+    async def list_webhooks(self, endpoint: str | None, status: str | None,
+                            before: tuple[float, str] | None, limit: int) -> Sequence[OutboxItem]:
+        """Rows newest first (``created_at``, ``id``), strictly before the ``before`` key."""
+        ...
+
+    async def replay_webhooks(self, since: float, now: float, endpoint: str | None,
+                              event_type: str | None) -> int:
+        """Make rows created at or after ``since`` due again (attempts from 0); how many."""
+        ...
+
+    async def pending_webhooks(self) -> Mapping[str, int]:
+        """Undelivered, not given-up rows per endpoint."""
+        ...
+
+    async def prune_webhooks(self, done_before: float) -> int: ...
 
 
 class Mailer(Protocol):

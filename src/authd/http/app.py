@@ -130,6 +130,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc: Services = await build_services(settings, clock)
         svc.auditor.add_listener(metrics.on_audit_event)
+        if svc.webhook_worker is not None:
+            svc.webhook_worker.on_outcome(metrics.on_webhook_outcome)
+            metrics.watch_webhooks(lambda: svc.webhook_pending)
         app.state.services = svc  # the owner: lifetime only
         app.state.use_cases = svc.use_cases  # what routes see
         app.state.metrics = metrics

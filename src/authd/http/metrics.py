@@ -8,10 +8,12 @@ so label cardinality stays bounded whatever clients send.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
@@ -57,6 +59,17 @@ class Metrics:
                                      "Outbox messages that kept failing until mail.give_up_after",
                                      registry=r)
 
+        self.webhooks = Counter("authd_webhook_attempts",
+                                "Webhook attempts by endpoint and result (delivered, failed: "
+                                "retried later, given_up)", ["endpoint", "result"], registry=r)
+
+    def watch_webhooks(self, pending: Callable[[], Mapping[str, int]]) -> None:
+        """Serve ``authd_webhook_pending{endpoint}`` from ``pending`` (counted in the background)."""
+        self.registry.register(_PendingWebhooks(pending))
+
+    def on_webhook_outcome(self, endpoint: str, outcome: str) -> None:
+        self.webhooks.labels(endpoint, outcome).inc()
+
     def on_audit_event(self, event: str) -> None:
         counted = EVENT_COUNTERS.get(event)
         if counted is not None:
@@ -66,6 +79,18 @@ class Metrics:
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _PendingWebhooks(Collector):
+    def __init__(self, pending: Callable[[], Mapping[str, int]]) -> None:
+        self._pending = pending
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily("authd_webhook_pending",
+                                  "Webhook events not yet delivered nor given up", labels=["endpoint"])
+        for endpoint, count in sorted(self._pending().items()):
+            gauge.add_metric([endpoint], count)
+        yield gauge
 
 
 class MetricsMiddleware:

@@ -6,11 +6,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, insert, select
 
 from authd.core.models import AuditEvent
+from authd.core.webhooks import WebhookEvents
 from authd.storage.sql._base import SqlRepository
+from authd.storage.sql.db import Database
+from authd.storage.sql.outbox import insert_item
 from authd.storage.sql.tables import audit_events as t
+from authd.storage.sql.tables import users
 
 INSERT_EVENT = ("INSERT INTO audit_events (at, event, user_id, ip, detail) "
                 "VALUES (:at, :event, :user_id, :ip, :detail)")
@@ -24,10 +28,40 @@ def event_params(event: AuditEvent) -> dict[str, Any]:
 
 
 class SqlAudit(SqlRepository):
+    """Audit rows, and the webhook outbox rows of the events endpoints subscribe to.
+
+    Both are written in one transaction (``write_in``), by ``record`` or by a store
+    that records the event with the change it reports (sign-up: ``SqlUsers``).
+    """
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._webhooks: WebhookEvents | None = None
+
+    def attach(self, webhooks: WebhookEvents) -> None:
+        """From now on, events that map to a subscribed webhook type write its rows too."""
+        self._webhooks = webhooks
+
     async def record(self, event: AuditEvent) -> None:
+        if self._webhooks is not None and self._webhooks.wants(event.event):
+            await self._db.write(lambda c: self.write_in(c, event))
+            return
         # On every login: the database's one-round-trip path (see db.py). A refresh
         # writes its row with the rotation instead (families.py).
         await self._db.execute(INSERT_EVENT, event_params(event))
+
+    def write_in(self, c: Connection, event: AuditEvent) -> None:
+        """Record ``event`` and its webhook rows in ``c``'s transaction."""
+        c.execute(insert(t).values(at=event.at, event=event.event, user_id=event.user_id,
+                                   ip=event.ip, detail=event.detail))
+        hooks = self._webhooks
+        if hooks is None or not hooks.wants(event.event):
+            return
+        email = None
+        if event.user_id is not None:
+            email = c.execute(select(users.c.email).where(users.c.id == event.user_id)).scalar()
+        for item in hooks.items(event, email):
+            insert_item(c, item)
 
     async def list_events(self, *, user_id: str | None, event: str | None, limit: int
                           ) -> Sequence[AuditEvent]:

@@ -18,39 +18,59 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, text, upda
 
 from authd.core.models import OutboxItem
 from authd.storage.sql._base import SqlRepository
+from authd.storage.sql.db import Database
 from authd.storage.sql.tables import outbox as t
 
-_DUE = ("SELECT id FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL "
+_DUE = ("SELECT id FROM outbox WHERE kind <> 'webhook' AND delivered_at IS NULL AND failed_at IS NULL "
         "AND next_attempt_at <= :now AND (claimed_until IS NULL OR claimed_until < :now) "
         "ORDER BY next_attempt_at LIMIT :limit")
 _CLAIM = ("UPDATE outbox SET claimed_by = :claimer, claimed_until = :lease "
           "WHERE id IN ({due}) "
-          "RETURNING id, kind, payload, created_at, next_attempt_at, attempts")
+          "RETURNING {returning}")
+RETURNING = ("id, kind, payload, created_at, next_attempt_at, attempts, endpoint, subject, "
+             "event_type, last_status")
 
 
 def insert_item(c: Connection, item: OutboxItem) -> None:
     """Write ``item`` in ``c``'s transaction (the one that writes the token it carries)."""
     c.execute(insert(t).values(id=item.id, kind=item.kind, payload=item.payload,
                                created_at=item.created_at, next_attempt_at=item.next_attempt_at,
-                               attempts=item.attempts))
+                               attempts=item.attempts, endpoint=item.endpoint,
+                               subject=item.subject, event_type=item.event_type))
 
 
-def _item(row: Any) -> OutboxItem:
+def item_from_row(row: Any) -> OutboxItem:
+    """An ``OutboxItem`` from a row holding any subset of the outbox's columns."""
     m = row._mapping
     return OutboxItem(id=m["id"], kind=m["kind"],
                       payload=bytes(m["payload"]) if m["payload"] is not None else None,
                       created_at=m["created_at"], next_attempt_at=m["next_attempt_at"],
-                      attempts=m["attempts"])
+                      attempts=m["attempts"], delivered_at=m.get("delivered_at"),
+                      failed_at=m.get("failed_at"), last_error=m.get("last_error"),
+                      endpoint=m.get("endpoint"), subject=m.get("subject"),
+                      event_type=m.get("event_type"), last_status=m.get("last_status"))
+
+
+async def claim_rows(db: Database, due: str, params: dict[str, Any]) -> list[OutboxItem]:
+    """Lease the rows ``due`` selects (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), oldest first."""
+    locking = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
+    sql = text(_CLAIM.format(due=due + locking, returning=RETURNING))
+    rows = await db.write(lambda c: c.execute(sql, params).all())
+    return sorted((item_from_row(r) for r in rows), key=lambda i: (i.created_at, i.id))
+
+
+async def finish(db: Database, item_id: str, claimer: str, **values: Any) -> None:
+    """Update a row this claimer still holds: a taken-over lease is left to its new holder."""
+    statement = update(t).where(t.c.id == item_id, t.c.claimed_by == claimer).values(**values)
+    await db.write(lambda c: c.execute(statement))
 
 
 class SqlOutbox(SqlRepository):
     async def claim(self, now: float, lease_until: float, limit: int, claimer: str
                     ) -> Sequence[OutboxItem]:
-        skip_locked = self._db.dialect == "postgresql"
-        sql = text(_CLAIM.format(due=_DUE + (" FOR UPDATE SKIP LOCKED" if skip_locked else "")))
         params = {"now": now, "lease": lease_until, "limit": limit, "claimer": claimer}
-        rows = await self._db.write(lambda c: c.execute(sql, params).all())
-        return sorted((_item(r) for r in rows), key=lambda i: i.next_attempt_at)
+        items = await claim_rows(self._db, _DUE, params)
+        return sorted(items, key=lambda i: i.next_attempt_at)
 
     async def delivered(self, item_ids: Sequence[str], claimer: str, now: float) -> None:
         if not item_ids:
@@ -69,14 +89,15 @@ class SqlOutbox(SqlRepository):
 
     async def pending_count(self) -> int:
         query = select(func.count()).select_from(t).where(t.c.delivered_at.is_(None),
-                                                          t.c.failed_at.is_(None))
+                                                          t.c.failed_at.is_(None),
+                                                          t.c.kind != "webhook")
         return int(await self._db.read(lambda c: c.execute(query).scalar_one()))
 
     async def prune_outbox(self, delivered_before: float, failed_before: float) -> int:
-        statement = delete(t).where(or_(t.c.delivered_at < delivered_before,
+        statement = delete(t).where(t.c.kind != "webhook",  # kept for replay: webhooks.py
+                                    or_(t.c.delivered_at < delivered_before,
                                         t.c.failed_at < failed_before))
         return await self._db.write(lambda c: int(c.execute(statement).rowcount))
 
     async def _finish(self, item_id: str, claimer: str, **values: Any) -> None:
-        statement = update(t).where(t.c.id == item_id, t.c.claimed_by == claimer).values(**values)
-        await self._db.write(lambda c: c.execute(statement))
+        await finish(self._db, item_id, claimer, **values)

@@ -18,6 +18,7 @@ from authd.storage.sql.revocations import SqlRevocations
 from authd.storage.sql.sessions import SqlCookieSessions
 from authd.storage.sql.social import SqlIdentities, SqlOneTimeCodes, SqlPendingLogins
 from authd.storage.sql.users import SqlUsers
+from authd.storage.sql.webhooks import SqlWebhooks
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,17 @@ class SqlStore:
     outbox: SqlOutbox
     client_assertions: SqlClientAssertions
     erasure: SqlErasure
+    webhooks: SqlWebhooks
 
     @classmethod
     def over(cls, db: Database) -> SqlStore:
-        return cls(db=db, users=SqlUsers(db), keys=SqlKeys(db), families=SqlFamilies(db),
+        audit = SqlAudit(db)
+        return cls(db=db, users=SqlUsers(db, audit), keys=SqlKeys(db), families=SqlFamilies(db),
                    sessions=SqlCookieSessions(db), revocations=SqlRevocations(db),
-                   audit=SqlAudit(db), identities=SqlIdentities(db), codes=SqlOneTimeCodes(db),
+                   audit=audit, identities=SqlIdentities(db), codes=SqlOneTimeCodes(db),
                    pending=SqlPendingLogins(db), email_tokens=SqlEmailTokens(db),
                    outbox=SqlOutbox(db), client_assertions=SqlClientAssertions(db),
-                   erasure=SqlErasure(db))
+                   erasure=SqlErasure(db), webhooks=SqlWebhooks(db))
 
     async def ping(self) -> None:
         await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

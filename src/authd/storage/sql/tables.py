@@ -171,7 +171,7 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("kind", String(16), nullable=False),  # mail | noop (webhooks later)
+    Column("kind", String(16), nullable=False),  # mail | noop | webhook
     Column("payload", LargeBinary, nullable=True),  # sealed under the root secret; NULL once done
     Column("created_at", Float, nullable=False),
     Column("next_attempt_at", Float, nullable=False),
@@ -181,7 +181,12 @@ outbox = Table(
     Column("delivered_at", Float, nullable=True),
     Column("failed_at", Float, nullable=True),
     Column("last_error", String(500), nullable=True),
+    Column("endpoint", String(32), nullable=True),  # webhooks: the configured endpoint's name
+    Column("subject", String(32), nullable=True),  # webhooks: the user they are ordered by
+    Column("event_type", String(48), nullable=True),
+    Column("last_status", Integer, nullable=True),  # webhooks: the receiver's last HTTP status
     Index("ix_outbox_due", "delivered_at", "failed_at", "next_attempt_at"),
+    Index("ix_outbox_webhook_order", "endpoint", "subject", "created_at"),
 )
 
 # private_key_jwt: the jti of every client assertion until it expires (RFC 7523 3, item 7).

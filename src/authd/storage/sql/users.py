@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from authd.core.models import User
+from authd.core.models import AuditEvent, User
 from authd.errors import EmailTaken
 from authd.storage.sql._base import SqlRepository, to_model
+from authd.storage.sql.audit import SqlAudit
+from authd.storage.sql.db import Database
 from authd.storage.sql.tables import users
 
 # Hot-path reads are plain SQL run by the database's fastest path (see db.py).
@@ -19,10 +21,19 @@ _BY_EMAIL = "SELECT * FROM users WHERE email = :email"
 
 
 class SqlUsers(SqlRepository):
-    async def create_user(self, user: User) -> None:
+    def __init__(self, db: Database, audit: SqlAudit) -> None:
+        super().__init__(db)
+        self._audit = audit
+
+    async def create_user(self, user: User, event: AuditEvent | None = None) -> None:
         statement = insert(users).values(**{c.name: getattr(user, c.name) for c in users.c})
+
+        def create(c: Connection) -> None:
+            c.execute(statement)
+            if event is not None:  # the sign-up, its audit row and its webhooks: one commit
+                self._audit.write_in(c, event)
         try:
-            await self._db.write(lambda c: c.execute(statement))
+            await self._db.write(create)
         except IntegrityError:
             raise EmailTaken() from None
 
