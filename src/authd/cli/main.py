@@ -20,6 +20,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from authd.cli.bench import bench_app
+from authd.cli.webhooks import webhooks_app
 from authd.config import ConfigError, Settings, load_settings
 from authd.core.admin import page_size
 from authd.core.clients import new_client_secret
@@ -43,6 +44,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(clients_app, name="clients")
 app.add_typer(mail_app, name="mail")
 app.add_typer(bench_app, name="bench")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def _settings() -> Settings:
