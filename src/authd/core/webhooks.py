@@ -88,16 +88,19 @@ class WebhookPolicy:
         """Seconds before the next try after ``failures`` failed tries (1 = the first)."""
         if failures <= len(self.delays):
             return self.delays[max(0, failures - 1)]
-        return float(min(self.max_delay, self.delays[-1] * 2 ** (failures - len(self.delays))))
+        doublings = min(failures - len(self.delays), 64)  # past the cap long before 2**64
+        return float(min(self.max_delay, self.delays[-1] * 2.0 ** doublings))
 
     @property
     def max_attempts(self) -> int:
         """Tries whose start lies within ``give_up_after`` of the first try (counted from 0 s)."""
         elapsed, attempts = 0.0, 1
-        while elapsed + self.delay(attempts) <= self.give_up_after:
+        while self.delay(attempts) < self.max_delay:  # the first and the doubling gaps
+            if elapsed + self.delay(attempts) > self.give_up_after:
+                return attempts
             elapsed += self.delay(attempts)
             attempts += 1
-        return attempts
+        return attempts + int((self.give_up_after - elapsed) // self.max_delay)
 
     @property
     def lease(self) -> float:
@@ -223,7 +226,10 @@ class WebhookWorker:
         now = self._clock.now()
         items = await self._store.claim_webhooks(endpoint, now, now + self._policy.lease,
                                                  self._policy.concurrency, self._claimer)
-        await asyncio.gather(*(self._deliver(item) for item in items))
+        for outcome in await asyncio.gather(*(self._deliver(item) for item in items),
+                                            return_exceptions=True):
+            if isinstance(outcome, Exception):  # the row waits for its lease to run out
+                log.warning("webhook delivery failed", exc_info=outcome)
         return len(items)
 
     async def prune(self, retention: float) -> int:
