@@ -320,7 +320,7 @@ class WebhookDelivery(_Frozen):
     """How every webhook endpoint is called and retried."""
 
     timeout: float = Field(5.0, gt=0, le=60, description="seconds per attempt")
-    concurrency: int = Field(4, ge=1, le=64, description="requests in flight per endpoint")
+    concurrency: int = Field(16, ge=1, le=64, description="requests in flight per endpoint")
     retry_delays: tuple[float, ...] = Field(
         (5.0, 25.0, 90.0), min_length=1,
         description="seconds between the first tries (5 s, 30 s, 2 min after the first); "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def test_later_gaps_grow_and_stop_at_an_hour() -> None:
     """After the first retries gaps double and never exceed one hour, however many failures."""
     policy = WebhookPolicy()
     gaps = [policy.delay(n) for n in range(1, 200)]
-    assert all(b >= a for a, b in zip(gaps, gaps[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(gaps))
     assert max(gaps) == 3600.0 and gaps[3] == 180.0
 
 

@@ -282,7 +282,9 @@ class WebhookOutbox(Protocol):
         one while an earlier row of its user to that endpoint is neither delivered nor given up."""
         ...
 
-    async def webhook_delivered(self, item_id: str, claimer: str, now: float, status: int) -> None:
+    async def webhooks_delivered(self, done: Sequence[tuple[str, int]], claimer: str,
+                                 now: float) -> None:
+        """Mark (id, status) pairs delivered, in one transaction; the payloads are kept."""
         ...
 
     async def webhook_retry(self, item_id: str, claimer: str, at: float, status: int | None,

@@ -82,7 +82,7 @@ class WebhookPolicy:
     max_delay: float = 3600.0
     give_up_after: float = 3 * 86_400.0
     timeout: float = 5.0
-    concurrency: int = 4
+    concurrency: int = 16
 
     def delay(self, failures: int) -> float:
         """Seconds before the next try after ``failures`` failed tries (1 = the first)."""
@@ -226,31 +226,38 @@ class WebhookWorker:
         now = self._clock.now()
         items = await self._store.claim_webhooks(endpoint, now, now + self._policy.lease,
                                                  self._policy.concurrency, self._claimer)
-        for outcome in await asyncio.gather(*(self._deliver(item) for item in items),
-                                            return_exceptions=True):
-            if isinstance(outcome, Exception):  # the row waits for its lease to run out
-                log.warning("webhook delivery failed", exc_info=outcome)
+        done: list[tuple[str, int]] = []
+        try:
+            for outcome in await asyncio.gather(*(self._deliver(item) for item in items),
+                                                return_exceptions=True):
+                if isinstance(outcome, BaseException):  # the row waits for its lease to run out
+                    log.warning("webhook delivery failed", exc_info=outcome)
+                elif outcome is not None:
+                    done.append(outcome)
+        finally:
+            # One commit for the batch's successes: a crash before it sends them again.
+            await self._store.webhooks_delivered(done, self._claimer, self._clock.now())
+        for _ in done:
+            self._tell(endpoint, "delivered")
         return len(items)
 
     async def prune(self, retention: float) -> int:
         """Forget rows delivered or given up more than ``retention`` seconds ago."""
         return await self._store.prune_webhooks(self._clock.now() - retention)
 
-    async def _deliver(self, item: OutboxItem) -> None:
-        endpoint = item.endpoint or ""
+    async def _deliver(self, item: OutboxItem) -> tuple[str, int] | None:
+        """(id, status) once the receiver accepted it; None after recording a failure."""
         try:
             body = self._events.open(item)
         except Exception:  # a root-secret problem: retried like an outage, never sent unsigned
             log.warning("webhook %s could not be opened", item.id, exc_info=True)
             await self._failed(item, SendResult(None, "the payload could not be opened"))
-            return
-        result = await self._sender.send(endpoint, item.id, body)
+            return None
+        result = await self._sender.send(item.endpoint or "", item.id, body)
         if result.ok:
-            await self._store.webhook_delivered(item.id, self._claimer, self._clock.now(),
-                                                result.status or 0)
-            self._tell(endpoint, "delivered")
-            return
+            return item.id, result.status or 0
         await self._failed(item, result)
+        return None
 
     async def _failed(self, item: OutboxItem, result: SendResult) -> None:
         now, attempts = self._clock.now(), item.attempts + 1

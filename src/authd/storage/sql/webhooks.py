@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from authd.core.models import OutboxItem
 from authd.storage.sql._base import SqlRepository
@@ -39,9 +39,15 @@ class SqlWebhooks(SqlRepository):
                                                  "lease": lease_until, "limit": limit,
                                                  "claimer": claimer})
 
-    async def webhook_delivered(self, item_id: str, claimer: str, now: float, status: int) -> None:
-        await finish(self._db, item_id, claimer, delivered_at=now, last_status=status,
-                     attempts=t.c.attempts + 1, claimed_until=None, last_error=None)
+    async def webhooks_delivered(self, done: Sequence[tuple[str, int]], claimer: str,
+                                 now: float) -> None:
+        if not done:
+            return
+        statement = (update(t).where(t.c.id == bindparam("item_id"), t.c.claimed_by == claimer)
+                     .values(delivered_at=now, last_status=bindparam("status"),
+                             attempts=t.c.attempts + 1, claimed_until=None, last_error=None))
+        params = [{"item_id": item_id, "status": status} for item_id, status in done]
+        await self._db.write(lambda c: c.execute(statement, params))
 
     async def webhook_retry(self, item_id: str, claimer: str, at: float, status: int | None,
                             error: str) -> None:
