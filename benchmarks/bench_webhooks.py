@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 import orjson
+from standardwebhooks import Webhook
 from tests.e2e.conftest import serving, sign_up
 from tests.peers.webhook_receiver import WebhookReceiver
 from tests.webhooks.conftest import SECRET, webhook_env
-from standardwebhooks import Webhook
 
 from authd.clock import SystemClock
 from authd.core.audit import Auditor
