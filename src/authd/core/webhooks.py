@@ -34,6 +34,7 @@ from authd.core.secrets import ServerSecrets
 
 log = logging.getLogger("authd.webhooks")
 KIND_WEBHOOK = "webhook"
+BATCH_ROUNDS = 4
 WEBHOOK_GIVEN_UP = "webhook.given_up"
 
 # Audit event name → webhook type. Names other parts of authd audit (admin edits,
@@ -103,9 +104,14 @@ class WebhookPolicy:
         return attempts + int((self.give_up_after - elapsed) // self.max_delay)
 
     @property
+    def batch(self) -> int:
+        """Rows claimed at once: a few rounds of ``concurrency``, so two commits serve many."""
+        return self.concurrency * BATCH_ROUNDS
+
+    @property
     def lease(self) -> float:
-        """How long a claim is held: an attempt and its bookkeeping fit well inside."""
-        return self.timeout * 2 + 10.0
+        """How long a claim is held: every round of a batch and its bookkeeping fit inside."""
+        return self.timeout * (BATCH_ROUNDS + 1) + 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,13 +228,19 @@ class WebhookWorker:
         self._listeners.append(listener)
 
     async def run_once(self, endpoint: str) -> int:
-        """Claim and try at most ``concurrency`` rows of ``endpoint``; how many were claimed."""
+        """Claim a batch of ``endpoint``'s due rows and try them, at most ``concurrency`` at a
+        time; how many were claimed (0: nothing is due)."""
         now = self._clock.now()
         items = await self._store.claim_webhooks(endpoint, now, now + self._policy.lease,
-                                                 self._policy.concurrency, self._claimer)
+                                                 self._policy.batch, self._claimer)
         done: list[tuple[str, int]] = []
+        slots = asyncio.Semaphore(self._policy.concurrency)
+
+        async def deliver(item: OutboxItem) -> tuple[str, int] | None:
+            async with slots:
+                return await self._deliver(item)
         try:
-            for outcome in await asyncio.gather(*(self._deliver(item) for item in items),
+            for outcome in await asyncio.gather(*(deliver(item) for item in items),
                                                 return_exceptions=True):
                 if isinstance(outcome, BaseException):  # the row waits for its lease to run out
                     log.warning("webhook delivery failed", exc_info=outcome)
