@@ -264,3 +264,15 @@ async def test_evented_audit_of_a_missing_event_type_takes_the_fast_path(parts: 
     """Events no endpoint wants are written alone (one statement), as before webhooks."""
     await parts.store.audit.record(AuditEvent(parts.clock.now(), "token.refreshed", "x"))
     assert await _count(parts.store, "SELECT count(*) FROM outbox") == 0
+
+
+async def test_a_password_change_writes_its_webhooks_with_the_new_hash(parts: Parts) -> None:
+    """user.password_changed is committed with the hash it reports, carrying the user's email."""
+    user = await parts.sign_up("pw@example.com")
+    event = parts.auditor.event("password.changed", user_id=user.id)
+    await parts.store.users.set_password_hash(user.id, "new-hash", parts.clock.now(), event)
+    page = await parts.log.deliveries("users", "pending", None, 10)
+    assert [d.type for d in page.deliveries] == ["user.password_changed", "user.created"]
+    stored = await parts.store.users.get_user(user.id)
+    assert stored is not None and stored.password_hash == "new-hash"
+    assert await _count(parts.store, "SELECT count(*) FROM audit_events") == 2

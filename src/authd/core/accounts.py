@@ -154,9 +154,10 @@ class Accounts:
             raise
         await self._guard.release_login(attempt)
         check_password_policy(new, email=user.email)
+        event = self._audit.event(audit.PASSWORD_CHANGED, user_id=user.id, client=client)
         await self._users.set_password_hash(user.id, await self._hasher.hash(new),
-                                            self._clock.now())
-        await self._audit(audit.PASSWORD_CHANGED, user_id=user.id, client=client)
+                                            self._clock.now(), event)  # one commit, its webhooks
+        self._audit.announce(event)
 
     async def profile(self, user_id: str, scope: str, *, user: User | None = None) -> dict[str, Any]:
         """The userinfo claims of a live account that ``scope`` allows (OIDC Core 5.4).

@@ -44,12 +44,17 @@ class SqlUsers(SqlRepository):
         return user_from_row(await self._db.fetch_one(_BY_EMAIL, {"email": email}))
 
     async def set_password_hash(self, user_id: str, password_hash: str,
-                                changed_at: float | None) -> None:
+                                changed_at: float | None, event: AuditEvent | None = None) -> None:
         values: dict[str, object] = {"password_hash": password_hash}
         if changed_at is not None:
             values["password_changed_at"] = changed_at
         statement = update(users).where(users.c.id == user_id).values(**values)
-        await self._db.write(lambda c: c.execute(statement))
+
+        def change(c: Connection) -> None:
+            c.execute(statement)
+            if event is not None:
+                self._audit.write_in(c, event)
+        await self._db.write(change)
 
     async def set_disabled(self, user_id: str, disabled: bool) -> bool:
         statement = update(users).where(users.c.id == user_id).values(disabled=disabled)
