@@ -215,6 +215,11 @@ async def test_deliveries_are_paged_newest_first_and_filtered(parts: Parts) -> N
     assert all(d.last_status == 204 for d in delivered.deliveries)
     pending = await parts.log.deliveries("all", "pending", None, 50)
     assert len(pending.deliveries) == 5
+    shown = first.as_json()
+    assert shown["next_cursor"] == first.next_cursor
+    assert isinstance(shown["deliveries"], list) and set(shown["deliveries"][0]) == {
+        "id", "endpoint", "type", "user_id", "status", "attempts", "last_status", "last_error",
+        "created_at", "next_attempt_at", "delivered_at", "failed_at"}
 
 
 @pytest.mark.parametrize(("status", "cursor", "limit"), [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -59,6 +58,6 @@ def deliveries(endpoint: Annotated[str | None, typer.Option(help="Only this endp
 
     async def action(svc: Services) -> list[dict[str, Any]]:
         page = await svc.use_cases.webhooks.deliveries(endpoint, status, None, limit)
-        return [asdict(d) for d in page.deliveries]
+        return [d.as_json() for d in page.deliveries]
     for row in _with_services(action):
         typer.echo(orjson.dumps(row).decode())

@@ -33,10 +33,24 @@ class Delivery:
     failed_at: float | None
 
 
+    def as_json(self) -> dict[str, object]:
+        """The admin API's shape: every field, times as Unix seconds; never the payload."""
+        return {"id": self.id, "endpoint": self.endpoint, "type": self.type,
+                "user_id": self.user_id, "status": self.status, "attempts": self.attempts,
+                "last_status": self.last_status, "last_error": self.last_error,
+                "created_at": self.created_at, "next_attempt_at": self.next_attempt_at,
+                "delivered_at": self.delivered_at, "failed_at": self.failed_at}
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryPage:
     deliveries: list[Delivery]
     next_cursor: str | None
+
+    def as_json(self) -> dict[str, object]:
+        """``{"deliveries": [...], "next_cursor": ...}`` for ``GET /admin/v1/webhooks/deliveries``."""
+        return {"deliveries": [d.as_json() for d in self.deliveries],
+                "next_cursor": self.next_cursor}
 
 
 class WebhookLog:
