@@ -231,10 +231,12 @@ async def test_bad_log_queries_are_client_errors(parts: Parts, status: str | Non
         await parts.log.deliveries(None, status, cursor, limit)
 
 
-async def test_replay_of_an_unknown_endpoint_is_refused(parts: Parts) -> None:
-    """Replay names configured endpoints only."""
+async def test_replay_of_an_unknown_endpoint_or_type_is_refused(parts: Parts) -> None:
+    """Replay names configured endpoints and documented event types only."""
     with pytest.raises(InvalidRequest):
         await parts.log.replay(0.0, endpoint="nope")
+    with pytest.raises(InvalidRequest):
+        await parts.log.replay(0.0, event_type="user.exploded")
 
 
 async def test_pruning_forgets_old_rows_and_keeps_recent_ones(parts: Parts) -> None:

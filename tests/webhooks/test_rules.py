@@ -125,3 +125,12 @@ def test_since_refuses_anything_else(value: str) -> None:
     """A value that is neither is refused with a usage error, not a traceback."""
     with pytest.raises(typer.BadParameter):
         parse_since(value, 0)
+
+
+def test_replay_with_a_bad_since_is_a_usage_error() -> None:
+    """``authd webhooks replay --since yesterday`` exits 2 with one clear message, no traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHD_")}
+    out = subprocess.run([sys.executable, "-m", "authd.cli", "webhooks", "replay", "--since",
+                          "yesterday"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and "neither an ISO time" in out.stderr

@@ -40,9 +40,11 @@ def replay(since: Annotated[str, typer.Option(help="ISO time, or a duration back
     A running server delivers them within its poll interval, in order per user.
     """
     from authd.cli.main import _with_services
+    from authd.clock import SystemClock
+
+    start = parse_since(since, SystemClock().now())  # a bad value is refused before any work
 
     async def action(svc: Services) -> int:
-        start = parse_since(since, svc.clock.now())
         return await svc.use_cases.webhooks.replay(start, endpoint=endpoint, event_type=event)
     count = _with_services(action)
     typer.echo(f"{count} webhook event{'s' if count != 1 else ''} will be sent again")

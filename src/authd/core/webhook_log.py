@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from authd.clock import Clock
 from authd.core.models import OutboxItem
 from authd.core.ports import WebhookOutbox
+from authd.core.webhooks import EVENT_TYPES
 from authd.errors import InvalidRequest
 
 STATUSES = ("pending", "delivered", "failed")
@@ -79,6 +80,9 @@ class WebhookLog:
         """Send again every event written since ``since`` (same webhook-id); how many rows."""
         if endpoint is not None and endpoint not in self._endpoints:
             raise InvalidRequest(f"no webhook endpoint named {endpoint!r}")
+        if event_type is not None and event_type not in EVENT_TYPES:
+            raise InvalidRequest(f"{event_type!r} is not a webhook event type "
+                                 f"({', '.join(EVENT_TYPES)})")
         return await self._store.replay_webhooks(since, self._clock.now(), endpoint, event_type)
 
 
