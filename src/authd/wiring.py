@@ -52,9 +52,9 @@ from authd.core.sessions import CookieSessionService
 from authd.core.social import SealedPendingLogins, SocialLogins
 from authd.core.social_callback import SocialCallbacks
 from authd.core.tokens import TokenService
-from authd.core.your_data import AccountData
 from authd.core.webhook_log import WebhookLog
 from authd.core.webhooks import WebhookEvents, WebhookPolicy, WebhookTarget, WebhookWorker
+from authd.core.your_data import AccountData
 from authd.errors import RootSecretError
 from authd.storage.ratelimit_memory import MemoryRateLimitStore
 from authd.storage.rootsecret import load_root_secret

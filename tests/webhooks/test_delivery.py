@@ -192,3 +192,35 @@ def test_events_of_no_subscribed_type_send_nothing(tmp_path: Path,
         login(http, email)
         records = receiver.wait_for(lambda rs: of_type(rs, "session.created"))
     assert {b["type"] for b in bodies(records)} == {"session.created"}
+
+
+def test_the_admin_api_lists_deliveries_to_admins_only(tmp_path: Path,
+                                                       receiver: WebhookReceiver) -> None:
+    """GET /admin/v1/webhooks/deliveries shows a delivered event (never its payload) to a
+    token with authd:admin; no token is 401, a bad status or cursor is 400."""
+    from authd.core.clients import hash_secret
+
+    admin_secret = secrets.token_urlsafe(32)
+    clients = {"ops": {"secret_hash": hash_secret(admin_secret), "scopes": ["authd:admin"]}}
+    env = {**webhook_env(receiver, events=("user.created",)),
+           "AUTHD_CLIENTS": orjson.dumps(clients).decode()}
+    with serving(tmp_path, "sqlite", env) as srv, srv.client() as http:
+        email = sign_up(http)
+        receiver.wait_for(lambda rs: delivered(_user_created(rs, email)))
+        token = http.post("/v1/token", data={"grant_type": "client_credentials"},
+                          auth=("ops", admin_secret)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        page = http.get("/admin/v1/webhooks/deliveries", params={"status": "delivered"},
+                        headers=auth)
+        anonymous = http.get("/admin/v1/webhooks/deliveries")
+        bad_status = http.get("/admin/v1/webhooks/deliveries", params={"status": "lost"},
+                              headers=auth)
+        bad_cursor = http.get("/admin/v1/webhooks/deliveries", params={"cursor": "%%garbage"},
+                              headers=auth)
+    assert page.status_code == 200, page.text
+    rows = page.json()["deliveries"]
+    assert [(r["type"], r["status"], r["endpoint"]) for r in rows] == [
+        ("user.created", "delivered", "main")]
+    assert email not in page.text
+    assert anonymous.status_code == 401
+    assert bad_status.status_code == 400 and bad_cursor.status_code == 400

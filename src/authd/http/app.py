@@ -69,6 +69,7 @@ ROUTES = [
     Route("/admin/v1/audit", admin.audit_events, methods=["GET"]),
     Route("/admin/v1/keys", admin.list_keys, methods=["GET"]),
     Route("/admin/v1/keys/rotate", admin.rotate_keys, methods=["POST"]),
+    Route("/admin/v1/webhooks/deliveries", admin.webhook_deliveries, methods=["GET"]),
     Route("/v1/identities", identities.list_identities, methods=["GET"]),
     Route("/v1/identities/{provider}", identities.start_link, methods=["POST"]),
     Route("/v1/identities/{provider}", identities.unlink, methods=["DELETE"]),

@@ -556,6 +556,15 @@ _E403_SCOPE = {"description": "the token lacks the authd:admin scope (WWW-Authen
                    "error_description": "this endpoint needs a token with scope authd:admin"}}}}
 
 
+_NULLABLE_INT: Schema = {"type": ["integer", "null"]}
+_DELIVERY = _obj({"id": _STR, "endpoint": _STR, "type": _STR, "user_id": _NULLABLE_STR,
+                  "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+                  "attempts": _INT, "last_status": _NULLABLE_INT, "last_error": _NULLABLE_STR,
+                  "created_at": {"type": "number"}, "next_attempt_at": _NULLABLE_NUM,
+                  "delivered_at": _NULLABLE_NUM, "failed_at": _NULLABLE_NUM},
+                 ["id", "endpoint", "type", "status", "attempts", "created_at"])
+
+
 def _admin_errors(*codes: int) -> Schema:
     """Every admin operation: 401 without a valid token, 403 without the scope."""
     return {**_errors(401, *codes, 503), "403": _E403_SCOPE}
@@ -627,6 +636,11 @@ def _admin() -> Schema:
             "adminRotateKeys", "The published next key starts signing; a new next is published",
             {"200": _ok("the new active key", _obj({"active": _STR}, ["active"])),
              **_admin_errors()}, security=_ADMIN)},
+        "/admin/v1/webhooks/deliveries": {"get": _op(
+            "adminWebhookDeliveries", "Webhook deliveries, newest first (never a payload), by "
+            "endpoint name and status (pending, delivered, failed)",
+            {"200": _ok("a page", _listing("deliveries", _DELIVERY)), **_admin_errors(400)},
+            security=_ADMIN, params=[_query("endpoint"), _query("status"), *page])},
     }
 
 

@@ -100,6 +100,16 @@ async def rotate_keys(request: Request) -> Response:
     return json_response({"active": kid}, headers=NO_STORE)
 
 
+async def webhook_deliveries(request: Request) -> Response:
+    """The webhook delivery log, newest first: filter by ``endpoint`` name and ``status``."""
+    require_admin(request)
+    params = read_query(request)
+    page = await services(request).webhooks.deliveries(
+        params.get("endpoint") or None, params.get("status") or None, params.get("cursor") or None,
+        page_size(params.get("limit")))
+    return json_response(page.as_json(), headers=NO_STORE)
+
+
 def _since(raw: str | None) -> float | None:
     """``since``: Unix seconds (what every time in the API is)."""
     if raw is None or raw == "":
