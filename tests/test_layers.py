@@ -53,8 +53,10 @@ class Rule:
 
 RULES = (
     # The pure core: rules and use cases over Protocols; time from an injected Clock.
+    # py_webauthn (``webauthn``) is pure protocol code over ``cryptography``: bytes in,
+    # results out, no I/O, so the passkey rules may use it like a primitive.
     Rule("authd.core", ("authd.core", "authd.clock", "authd.errors", "authd.jose",
-                        "cryptography", "orjson", "argon2")),
+                        "cryptography", "orjson", "argon2", "webauthn")),
     # The codec stands alone: the server and authd.verify build on it, never the reverse.
     Rule("authd.jose", ("authd.jose", "cryptography", "orjson")),
     # The resource-server library: what `pip install authd` (no extras) brings, and Starlette

@@ -330,6 +330,42 @@ class WebhookDelivery(_Frozen):
     poll_interval: float = Field(1.0, gt=0, le=60, description="seconds between outbox polls")
     retention: int = Field(7 * DAY, ge=60,
                            description="seconds delivered events are kept for the log and replay")
+class WebAuthnConfig(_Frozen):
+    """Passkeys: the relying party and the pages that may run WebAuthn ceremonies."""
+
+    rp_id: str | None = Field(
+        None, description="relying-party id (a domain); default: the issuer's host. A parent "
+                          "domain (example.com for id.example.com) lets passkeys work on its "
+                          "subdomains")
+    rp_name: str = Field("authd", min_length=1, max_length=100,
+                         description="the name browsers show when a passkey is created")
+    origins: tuple[str, ...] = Field(
+        (), description="exact origins besides the issuer's whose pages may register and use "
+                        "passkeys (e.g. https://app.example.com); each must be within rp_id")
+    challenges_per_ip: int = Field(300, ge=1, description="sign-in challenges per IP per window")
+
+    @field_validator("rp_id")
+    @classmethod
+    def _rp_id_is_domain(cls, value: str | None) -> str | None:
+        if value is not None and value != "localhost" and not _is_domain(value.lower()):
+            raise ValueError("must be a domain such as example.com (no scheme, port or path)")
+        return value.lower() if value else value
+
+    @field_validator("origins")
+    @classmethod
+    def _origins_are_exact(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+                raise ValueError(f"{origin!r} is not an exact origin like https://app.example")
+            if parts.scheme == "http" and not _is_loopback(parts.hostname):
+                raise ValueError(f"{origin!r}: plain http is only allowed on a loopback host")
+        return tuple(o.rstrip("/") for o in value)
+
+
+def _within(host: str, rp_id: str) -> bool:
+    """WebAuthn's rule: the relying-party id is the page's host or a parent domain of it."""
+    return host == rp_id or host.endswith("." + rp_id)
 
 
 class Settings(BaseSettings):
@@ -373,6 +409,7 @@ class Settings(BaseSettings):
     clients: dict[str, ClientConfig] = {}
     oauth: OAuthConfig = OAuthConfig()
     mail: MailConfig = MailConfig()
+    webauthn: WebAuthnConfig = WebAuthnConfig()
     require_verified_email: bool = Field(
         False, description="refuse password logins of accounts whose email is not verified")
     email_sign_up: bool = Field(False, description="a sign-in code for an unknown address creates "
@@ -494,6 +531,17 @@ class Settings(BaseSettings):
             raise ValueError("session_idle_timeout must not exceed session_absolute_lifetime")
         return self
 
+    @model_validator(mode="after")
+    def _passkey_origins_fit_the_rp_id(self) -> Settings:
+        rp_id = self.webauthn_rp_id
+        for origin in (self.issuer, *self.webauthn.origins):
+            host = (urlsplit(origin).hostname or "").lower()
+            if not _within(host, rp_id):
+                raise ValueError(f"the passkey relying-party id {rp_id!r} (webauthn.rp_id, else "
+                                 f"the issuer's host) must be the host of {origin} or a parent "
+                                 "domain of it")
+        return self
+
     # Derived values: computed, never configured twice.
 
     @property
@@ -515,6 +563,17 @@ class Settings(BaseSettings):
         if "issuer" in self.model_fields_set:
             return self
         return self.model_copy(update={"issuer": f"http://localhost:{port}"})
+
+    @property
+    def webauthn_rp_id(self) -> str:
+        """The passkeys' relying-party id: ``webauthn.rp_id``, else the issuer's host."""
+        return self.webauthn.rp_id or (urlsplit(self.issuer).hostname or "localhost").lower()
+
+    @property
+    def webauthn_origins(self) -> tuple[str, ...]:
+        """The origins whose WebAuthn ceremonies are accepted: the issuer's, then the configured."""
+        parts = urlsplit(self.issuer)
+        return tuple(dict.fromkeys([f"{parts.scheme}://{parts.netloc}", *self.webauthn.origins]))
 
     @property
     def audience(self) -> str:

@@ -35,9 +35,11 @@ from authd.core.identities import IdentityLinks
 from authd.core.keys import KeyManager
 from authd.core.machines import ClientCredentials
 from authd.core.mail import OutboxWorker, OutboxWriter
+from authd.core.passkeys import Passkeys
 from authd.core.passwords import PasswordHasher
 from authd.core.policies import (
     ClientPolicy,
+    PasskeyPolicy,
     RateLimitPolicy,
     RegisteredClient,
     SessionPolicy,
@@ -105,6 +107,7 @@ class UseCases:
     providers: Mapping[str, ProviderClient]
     email: EmailAccounts | None
     webhooks: WebhookLog
+    passkeys: Passkeys
 
 
 @dataclass
@@ -455,7 +458,9 @@ def _use_cases(svc: Services) -> UseCases:
                              svc.auditor, svc.keys, data, CursorSealer(svc.secrets.cursor_mac),
                              svc.email),
         account_data=data, providers=svc.providers, email=svc.email,
-        webhooks=WebhookLog(svc.store.webhooks, svc.clock, tuple(svc.settings.webhooks)))
+        webhooks=WebhookLog(svc.store.webhooks, svc.clock, tuple(svc.settings.webhooks)),
+        passkeys=Passkeys(svc.store.users, svc.store.passkeys, svc.store.pending, svc.guard,
+                          svc.auditor, svc.clock, passkey_policy(svc.settings, svc.secrets)))
 
 
 def token_policy(settings: Settings) -> TokenPolicy:
@@ -474,6 +479,12 @@ def token_policy(settings: Settings) -> TokenPolicy:
 def session_policy(settings: Settings) -> SessionPolicy:
     return SessionPolicy(idle_timeout=float(settings.session_idle_timeout),
                          absolute_lifetime=float(settings.session_absolute_lifetime))
+
+
+def passkey_policy(settings: Settings, secrets: ServerSecrets) -> PasskeyPolicy:
+    return PasskeyPolicy(rp_id=settings.webauthn_rp_id, rp_name=settings.webauthn.rp_name,
+                         origins=settings.webauthn_origins, decoy_key=secrets.passkey_decoy,
+                         challenges_per_ip=settings.webauthn.challenges_per_ip)
 
 
 def rate_limit_policy(settings: Settings) -> RateLimitPolicy:

@@ -45,6 +45,10 @@ USER_VIEWED = "user.viewed"  # an administrator read one user's record or sessio
 PASSWORD_RESET_SENT = "password.reset_sent"
 CLIENT_CREDENTIALS = "token.client_credentials"
 CLIENT_AUTH_FAILED = "client.auth_failed"
+PASSKEY_ADDED = "passkey.added"
+PASSKEY_REMOVED = "passkey.removed"
+PASSKEY_COUNTER_REGRESSED = "passkey.counter_regressed"
+LOGIN_PASSKEY = "login.passkey"
 
 
 class Auditor:

@@ -178,3 +178,23 @@ class OutgoingMail:
     html: str
     sender: str
     id: str = ""  # the outbox id: the Message-ID's left part, the .eml file's name
+
+
+@dataclass(frozen=True, slots=True)
+class Passkey:
+    """A WebAuthn credential of a user: its public key (COSE), never anything secret.
+
+    ``id`` is authd's own id (the one in ``/v1/passkeys/{id}``);
+    ``credential_id`` is the authenticator's. ``sign_count`` is the
+    authenticator's signature counter at its last use (0 if it keeps none).
+    """
+
+    id: str
+    user_id: str
+    credential_id: bytes
+    public_key: bytes
+    sign_count: int
+    transports: tuple[str, ...]
+    name: str
+    created_at: float
+    last_used_at: float | None = None

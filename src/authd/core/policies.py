@@ -69,3 +69,18 @@ class ClientPolicy:
     default_client_id: str = "authd"
     default_scopes: tuple[str, ...] = ("openid", "profile", "email")
     confidential: Mapping[str, RegisteredClient] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyPolicy:
+    """The WebAuthn relying party: its id and name, the origins ceremonies may run on, and how
+    long a challenge lives. ``decoy_key`` keys the stand-in credential ids answered for an
+    address without passkeys, so the answer does not say whether the account exists."""
+
+    rp_id: str
+    rp_name: str
+    origins: tuple[str, ...]
+    decoy_key: bytes
+    challenge_ttl: int = 300
+    challenges_per_ip: int = 300
+    max_per_user: int = 20

@@ -20,6 +20,7 @@ from authd.core.models import (
     OneTimeCode,
     OutboxItem,
     OutgoingMail,
+    Passkey,
     RefreshFamily,
     Revocation,
     Rotated,
@@ -248,6 +249,37 @@ class EmailTokenStore(Protocol):
     async def reset_password(self, user_id: str, password_hash: str, email: str, now: float) -> None:
         """Set the password (changed at ``now``), verify ``email`` if it is still the user's, void
         every unused reset token of the user."""
+        ...
+
+
+class PasskeyStore(Protocol):
+    """Users' WebAuthn credentials; a credential id belongs to at most one passkey."""
+
+    async def add_passkey(self, passkey: Passkey) -> None:
+        """Insert; ``authd.errors.Conflict`` if the credential id is registered already."""
+        ...
+
+    async def find_passkey(self, credential_id: bytes) -> Passkey | None: ...
+
+    async def list_passkeys(self, user_id: str) -> Sequence[Passkey]:
+        """The user's passkeys, oldest first."""
+        ...
+
+    async def remove_passkey(self, user_id: str, passkey_id: str) -> bool:
+        """Delete the user's passkey; False if the user has none with that id."""
+        ...
+
+    async def remove_passkeys(self, user_id: str) -> int:
+        """Delete every passkey of the user; how many there were."""
+        ...
+
+    async def count_passkeys(self, user_id: str) -> int: ...
+
+    async def record_use(self, passkey_id: str, expected_count: int, new_count: int,
+                         now: float) -> bool:
+        """Compare-and-set the signature counter from ``expected_count`` to ``new_count``
+        and set ``last_used_at``; False if the counter moved meanwhile (or the passkey is gone),
+        so two uses of one counter value never both succeed."""
         ...
 
 

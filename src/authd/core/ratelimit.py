@@ -132,6 +132,15 @@ class BruteForceGuard:
             raise
         return LoginAttempt(client, address)
 
+    async def reserve_ip(self, ip: str) -> Reservation:
+        """Count one attempt against the IP's login counter (a passkey sign-in: it names no
+        account to count against until its credential is looked up), or raise RateLimited."""
+        return await self._reserve(_key("ip", ip), self._limits.ip_failures)
+
+    async def release(self, reservation: Reservation) -> None:
+        """The attempt of ``reserve_ip`` is not a failure: it stops counting."""
+        await self._store.release(reservation)
+
     async def release_login(self, attempt: LoginAttempt) -> None:
         """The attempt is not a failure (a right password, or no answer at all): it stops counting."""
         await self._store.release(attempt.account)

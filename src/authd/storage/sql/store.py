@@ -14,6 +14,7 @@ from authd.storage.sql.erasure import SqlErasure
 from authd.storage.sql.families import SqlFamilies
 from authd.storage.sql.keys import SqlKeys
 from authd.storage.sql.outbox import SqlOutbox
+from authd.storage.sql.passkeys import SqlPasskeys
 from authd.storage.sql.revocations import SqlRevocations
 from authd.storage.sql.sessions import SqlCookieSessions
 from authd.storage.sql.social import SqlIdentities, SqlOneTimeCodes, SqlPendingLogins
@@ -38,6 +39,7 @@ class SqlStore:
     client_assertions: SqlClientAssertions
     erasure: SqlErasure
     webhooks: SqlWebhooks
+    passkeys: SqlPasskeys
 
     @classmethod
     def over(cls, db: Database) -> SqlStore:
@@ -47,7 +49,7 @@ class SqlStore:
                    audit=audit, identities=SqlIdentities(db), codes=SqlOneTimeCodes(db),
                    pending=SqlPendingLogins(db), email_tokens=SqlEmailTokens(db),
                    outbox=SqlOutbox(db), client_assertions=SqlClientAssertions(db),
-                   erasure=SqlErasure(db), webhooks=SqlWebhooks(db))
+                   erasure=SqlErasure(db), webhooks=SqlWebhooks(db), passkeys=SqlPasskeys(db))
 
     async def ping(self) -> None:
         await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

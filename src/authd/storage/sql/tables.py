@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -196,4 +197,19 @@ client_assertions = Table(
     Column("key_hash", LargeBinary(32), primary_key=True),  # SHA-256 of client id and jti
     Column("expires_at", Float, nullable=False),
     Index("ix_client_assertions_expires", "expires_at"),
+)
+
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("credential_id", LargeBinary(1023), nullable=False, unique=True),
+    Column("public_key", LargeBinary, nullable=False),  # COSE_Key
+    Column("sign_count", BigInteger, nullable=False, default=0),  # unsigned 32-bit
+    Column("transports", JSON, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
+    Index("ix_passkeys_user", "user_id"),
 )
