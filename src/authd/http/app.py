@@ -11,7 +11,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from authd.clock import Clock
 from authd.config import Settings, load_settings
@@ -29,6 +30,7 @@ from authd.http.routes import (
     identities,
     me,
     oauth,
+    passkeys,
     reauth,
     session,
     tokens,
@@ -52,6 +54,11 @@ ROUTES = [
     Route("/v1/email/sign-in", email.start_sign_in, methods=["POST"]),
     Route("/v1/password/forgot", email.forgot_password, methods=["POST"]),
     Route("/v1/password/reset", email.reset_password, methods=["POST"]),
+    Route("/v1/passkeys/registration", passkeys.registration_options, methods=["POST"]),
+    Route("/v1/passkeys/challenge", passkeys.sign_in_challenge, methods=["POST"]),
+    Route("/v1/passkeys", passkeys.register, methods=["POST"]),
+    Route("/v1/passkeys", passkeys.list_passkeys, methods=["GET"]),
+    Route("/v1/passkeys/{passkey_id}", passkeys.remove, methods=["DELETE"]),
     Route("/v1/userinfo", me.userinfo, methods=["GET"]),
     Route("/v1/sessions", me.list_sessions, methods=["GET"]),
     Route("/v1/sessions", me.delete_all_sessions, methods=["DELETE"]),
@@ -104,8 +111,22 @@ def one_route_per_path(routes: Sequence[Route]) -> list[Route]:
                 if method in handlers:
                     raise ValueError(f"{method} {route.path} is routed twice")
                 handlers[method] = route.endpoint
-    return [Route(path, _dispatch(handlers), methods=list(handlers), name=path)
+    return [(Route if "{" in path else _FixedRoute)(path, _dispatch(handlers),
+                                                     methods=list(handlers), name=path)
             for path, handlers in by_path.items()]
+
+
+class _FixedRoute(Route):
+    """A path without parameters names its resource even for a method it does not serve.
+
+    Starlette prefers any full match to a path-only one, so ``DELETE
+    /v1/passkeys/challenge`` would reach ``DELETE /v1/passkeys/{passkey_id}`` and
+    read ``challenge`` as an id; the fixed path's 405 (with its ``Allow``) wins instead.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        return (Match.FULL if match is Match.PARTIAL else match), child_scope
 
 
 def _dispatch(handlers: dict[str, Endpoint]) -> Endpoint:

@@ -154,6 +154,22 @@ def _grant(grant: str, fields: Schema, required: list[str]) -> Schema:
 
 
 _EMAIL_CODE_GRANT = "urn:authd:params:oauth:grant-type:email-code"
+_PASSKEY_GRANT = "urn:authd:params:oauth:grant-type:passkey"
+_CHALLENGE_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 64}
+_ASSERTION: Schema = {
+    "type": "object", "description": "the PublicKeyCredential from navigator.credentials.get(), "
+                                     "as JSON (toJSON(): base64url fields)",
+    "properties": {"id": _STR, "rawId": _STR, "type": {"const": "public-key"},
+                   "response": _obj({"clientDataJSON": _STR, "authenticatorData": _STR,
+                                     "signature": _STR, "userHandle": _NULLABLE_STR},
+                                    ["clientDataJSON", "authenticatorData", "signature"])},
+    "required": ["id", "rawId", "type", "response"]}
+_WEBAUTHN_CHALLENGE = _obj({"challenge_id": _STR, "options": {
+    "type": "object", "description": "pass to navigator.credentials (parse with "
+                                     "PublicKeyCredential.parse*OptionsFromJSON)"}},
+    ["challenge_id", "options"])
+_PASSKEY = _obj({"id": _STR, "name": _STR, "created_at": _INT, "last_used_at": {
+    "type": ["integer", "null"]}}, ["id", "name", "created_at", "last_used_at"])
 # A mailed link's token: 256 bits in base64url (43 characters); longer values are refused.
 _MAIL_TOKEN: Schema = {"type": "string", "minLength": 1, "maxLength": 128}
 _CODE: Schema = {"type": "string", "pattern": "^[0-9]{6}$"}
@@ -167,6 +183,7 @@ _TOKEN_REQUEST: Schema = {
         {"$ref": "#/components/schemas/RefreshTokenGrant"},
         {"$ref": "#/components/schemas/AuthorizationCodeGrant"},
         {"$ref": "#/components/schemas/EmailCodeGrant"},
+        {"$ref": "#/components/schemas/PasskeyGrant"},
         {"$ref": "#/components/schemas/ClientCredentialsGrant"},
     ],
     "discriminator": {"propertyName": "grant_type", "mapping": {
@@ -174,6 +191,7 @@ _TOKEN_REQUEST: Schema = {
         "refresh_token": "#/components/schemas/RefreshTokenGrant",
         "authorization_code": "#/components/schemas/AuthorizationCodeGrant",
         _EMAIL_CODE_GRANT: "#/components/schemas/EmailCodeGrant",
+        _PASSKEY_GRANT: "#/components/schemas/PasskeyGrant",
         "client_credentials": "#/components/schemas/ClientCredentialsGrant",
     }},
 }
@@ -295,13 +313,17 @@ def _sessions() -> Schema:
     login_body = {"oneOf": [
         _obj({"email": _TEXT, "password": _ANY_PASSWORD}, ["email", "password"]),
         _obj({"email": _EMAIL, "code": _CODE}, ["email", "code"]),
-        _obj({"token": _MAIL_TOKEN}, ["token"])]}
+        _obj({"token": _MAIL_TOKEN}, ["token"]),
+        _obj({"challenge_id": _CHALLENGE_ID, "credential": _ASSERTION},
+             ["challenge_id", "credential"])]}
     return {
         "/v1/session": {
             "post": _op(
                 "login", "Cookie-mode login with a password, a mailed sign-in code and its email, "
-                "or a sign-in link's token: sets the HttpOnly session cookie (403 "
-                "email_not_verified for a password login with require_verified_email)",
+                "a sign-in link's token, or a passkey (challenge_id from "
+                "POST /v1/passkeys/challenge and the assertion, user verification required): "
+                "sets the HttpOnly session cookie (403 email_not_verified for a password login "
+                "with require_verified_email)",
                 {"200": _ok("logged in; Set-Cookie carries the session",
                             _obj({"user": _USER, "csrf_token": _STR}, ["user", "csrf_token"]),
                             {"user": _USER_EXAMPLE, "csrf_token": "q1W2e3R4t5Y6"}),
@@ -473,6 +495,51 @@ def _identities() -> Schema:
             {"302": _ok("back to the app"), **_errors(400, 404, 503)},
             security=_PUBLIC,
             params=[provider, _query("state"), _query("code"), _query("iss"), _query("error")])},
+    }
+
+
+def _passkeys() -> Schema:
+    return {
+        "/v1/passkeys/registration": {"post": _op(
+            "passkeyRegistrationOptions", "Start enrolling a passkey (needs a recent login): a "
+            "challenge (single-use, 5 minutes) and PublicKeyCredentialCreationOptionsJSON for "
+            "navigator.credentials.create()",
+            {"200": _ok("the options", _WEBAUTHN_CHALLENGE), **_errors(401, 403, 409, 503)},
+            security=_BEARER_OR_COOKIE_CSRF)},
+        "/v1/passkeys": {
+            "post": _op(
+                "registerPasskey", "Finish enrolling: the registration challenge's id, the "
+                "PublicKeyCredential from navigator.credentials.create() and an optional name "
+                "(needs a recent login)",
+                {"201": _ok("registered", _obj({"id": _STR, "name": _STR, "created_at": _INT},
+                                               ["id", "name", "created_at"])),
+                 **_errors(400, 401, 403, 409, 413, 415, 503)},
+                security=_BEARER_OR_COOKIE_CSRF,
+                body=_content(_obj({"challenge_id": _CHALLENGE_ID, "credential": {
+                    "type": "object", "description": "the PublicKeyCredential as JSON "
+                                                     "(toJSON(): base64url fields)"},
+                    "name": {"type": ["string", "null"], "maxLength": 100}},
+                    ["challenge_id", "credential"]))),
+            "get": _op(
+                "listPasskeys", "The caller's passkeys",
+                {"200": _ok("passkeys", _obj({"passkeys": {"type": "array", "items": _PASSKEY}},
+                                             ["passkeys"])),
+                 **_errors(401, 503)}, security=_BEARER_OR_COOKIE),
+        },
+        "/v1/passkeys/{passkey_id}": {"delete": _op(
+            "removePasskey", "Remove one of the caller's passkeys (needs a recent login; 404 if "
+            "it is not the caller's)",
+            {"204": _ok("removed"), **_errors(401, 403, 404, 503)},
+            security=_BEARER_OR_COOKIE_CSRF, params=[_path_param("passkey_id", "pk_3kQ")])},
+        "/v1/passkeys/challenge": {"post": _op(
+            "passkeyChallenge", "Start a passkey sign-in: a challenge (single-use, 5 minutes) and "
+            "PublicKeyCredentialRequestOptionsJSON; with an email the options list its passkeys "
+            "(the same shape for an unknown address), without one the browser offers "
+            "discoverable passkeys. Finish with POST /v1/token (passkey grant) or POST /v1/session",
+            {"200": _ok("the options", _WEBAUTHN_CHALLENGE), **_errors(400, 413, 415, 429, 503)},
+            security=_PUBLIC,
+            body=_content(_obj({"email": {"type": ["string", "null"], "maxLength": 320}}),
+                          {"email": "ada@example.com"}))},
     }
 
 
@@ -655,6 +722,11 @@ def _components() -> Schema:
             "AuthorizationCodeGrant": _grant(
                 "authorization_code", {"code": _TEXT, "code_verifier": _STR}, ["code"]),
             "ClientCredentialsGrant": _grant("client_credentials", {}, []),
+            "PasskeyGrant": _grant(
+                _PASSKEY_GRANT, {"challenge_id": _CHALLENGE_ID, "credential": {
+                    **_TEXT, "description": "the assertion (navigator.credentials.get(), user "
+                                            "verification required) as JSON text"}},
+                ["challenge_id", "credential"]),
             "EmailCodeGrant": _grant(
                 _EMAIL_CODE_GRANT, {"email": _EMAIL, "code": _CODE, "token": {
                     **_MAIL_TOKEN, "description": "the sign-in link's token, instead of email "
@@ -680,7 +752,8 @@ def _components() -> Schema:
 def openapi_document() -> dict[str, Any]:
     """Built once; tests compare it with the app's routes and fuzz a server against it."""
     paths: dict[str, Any] = {**_accounts(), **_oauth2(), **_sessions(), **_email(),
-                             **_identities(), **_public(), **_your_data(), **_admin()}
+                             **_identities(), **_passkeys(), **_public(), **_your_data(),
+                             **_admin()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "authd", "version": authd.__version__,

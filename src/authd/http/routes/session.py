@@ -38,11 +38,17 @@ async def login(request: Request) -> Response:
     check_origin(request, svc)  # no login CSRF from foreign origins
     body = await read_json(request, svc.settings.max_body_bytes)
     who = client_info(request)
-    if "code" in body or "token" in body:  # a mailed sign-in code or link
-        user = await sign_in_by_email(request, body.get("email"), body.get("code"), body.get("token"))
+    if "credential" in body:  # a passkey assertion with user verification: a whole login
+        user = await svc.passkeys.sign_in(body.get("challenge_id"), body.get("credential"), who)
+        # amr: ["hwk", "user"]
+        started = await svc.cookie_sessions.start(user, who)
     else:
-        user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
-    started = await svc.cookie_sessions.start(user, who)
+        if "code" in body or "token" in body:  # a mailed sign-in code or link
+            user = await sign_in_by_email(request, body.get("email"), body.get("code"),
+                                          body.get("token"))
+        else:
+            user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
+        started = await svc.cookie_sessions.start(user, who)
     response = json_response({"user": _user_json(user),
                               "csrf_token": svc.cookie_sessions.csrf_token(started.session)},
                              headers=NO_STORE)

@@ -1,9 +1,10 @@
 """The OAuth 2.0 endpoints: token (RFC 6749), revoke (RFC 7009), introspect (RFC 7662).
 
 The token endpoint's grants: password, refresh_token, authorization_code (a
-social login's one-time code), authd's email code, and client_credentials (a
-registered client's own token, RFC 6749 4.4). A confidential client authenticates with
-its secret (HTTP Basic or the form) or a signed assertion (RFC 7523 ``private_key_jwt``).
+social login's one-time code), authd's email code and passkey grants, and
+client_credentials (a registered client's own token, RFC 6749 4.4). A confidential client
+authenticates with its secret (HTTP Basic or the form) or a signed assertion (RFC 7523
+``private_key_jwt``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from authd.http.routes.email import sign_in_by_email
 from authd.wiring import UseCases
 
 EMAIL_CODE_GRANT = "urn:authd:params:oauth:grant-type:email-code"
+PASSKEY_GRANT = "urn:authd:params:oauth:grant-type:passkey"
 
 
 def _credentials(request: Request, params: dict[str, str]) -> Presented:
@@ -98,6 +100,16 @@ async def token(request: Request) -> Response:
                                           params.get("token"))
         except InvalidEmailToken as exc:
             raise InvalidGrant(exc.description) from None
+        pair = await svc.tokens.start_family(user, client.id, scope, audience, who)
+    elif grant == PASSKEY_GRANT:  # a passkey assertion with user verification: a whole login
+        scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
+        audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
+        try:
+            user = await svc.passkeys.sign_in(_required(params, "challenge_id"),
+                                              _required(params, "credential"), who)
+        except InvalidCredentials as exc:
+            raise InvalidGrant(exc.description) from None
+        # amr: ["hwk", "user"]
         pair = await svc.tokens.start_family(user, client.id, scope, audience, who)
     elif grant == "authorization_code":  # a social login's one-time code (token mode)
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
