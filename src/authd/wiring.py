@@ -459,8 +459,8 @@ def _use_cases(svc: Services) -> UseCases:
                              svc.email),
         account_data=data, providers=svc.providers, email=svc.email,
         webhooks=WebhookLog(svc.store.webhooks, svc.clock, tuple(svc.settings.webhooks)),
-        passkeys=Passkeys(svc.store.users, svc.store.passkeys, svc.store.pending, svc.guard,
-                          svc.auditor, svc.clock, passkey_policy(svc.settings, svc.secrets)))
+        passkeys=Passkeys(svc.store.users, svc.store.passkeys, svc.guard, svc.auditor, svc.clock,
+                          passkey_policy(svc.settings, svc.secrets)))
 
 
 def token_policy(settings: Settings) -> TokenPolicy:
@@ -483,7 +483,8 @@ def session_policy(settings: Settings) -> SessionPolicy:
 
 def passkey_policy(settings: Settings, secrets: ServerSecrets) -> PasskeyPolicy:
     return PasskeyPolicy(rp_id=settings.webauthn_rp_id, rp_name=settings.webauthn.rp_name,
-                         origins=settings.webauthn_origins, decoy_key=secrets.passkey_decoy,
+                         origins=settings.webauthn_origins,
+                         challenge_key=secrets.passkey_challenge, decoy_key=secrets.passkey_decoy,
                          challenges_per_ip=settings.webauthn.challenges_per_ip)
 
 

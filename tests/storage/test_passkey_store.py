@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, inspect, text
 
-from authd.core.models import Passkey, User
+from authd.core.models import AuditEvent, Passkey, PasskeyUse, UsedChallenge, User
 from authd.errors import Conflict
 from authd.storage.sql import SqlStore, open_database
 from authd.storage.sql.db import Database
@@ -28,6 +28,20 @@ def _passkey(pid: str, user_id: str = "u1", credential_id: bytes = b"c1", **extr
     return Passkey(**fields)  # type: ignore[arg-type]
 
 
+def _challenge(n: int = 1) -> UsedChallenge:
+    return UsedChallenge(f"webauthn:challenge-{n}", NOW + 300)
+
+
+def _event(name: str = "passkey.added") -> AuditEvent:
+    return AuditEvent(NOW, name, "u1", "203.0.113.9", {"passkey": "p1"})
+
+
+async def _add(store: SqlStore, passkey: Passkey, n: int | None = None) -> bool:
+    """Add with a challenge of its own (number ``n``, default: derived from the passkey id)."""
+    return await store.passkeys.add_passkey(passkey, _challenge(n if n is not None else hash(passkey.id)),
+                                            _event())
+
+
 async def _store(db: Database, *user_ids: str) -> SqlStore:
     store = SqlStore.over(db)
     for uid in user_ids:
@@ -41,38 +55,47 @@ async def test_passkeys_round_trip_and_a_credential_id_is_registered_once(
     first; the same credential id a second time is a Conflict, whoever registers it."""
     store = await _store(migrated_db, "u1", "u2")
     first = _passkey("p1", sign_count=2**32 - 1)
-    await store.passkeys.add_passkey(first)
-    await store.passkeys.add_passkey(_passkey("p2", credential_id=b"c2", created_at=NOW + 1))
+    await _add(store, first)
+    assert await _add(store, _passkey("p2", credential_id=b"c2", created_at=NOW + 1))
     assert await store.passkeys.find_passkey(b"c1") == first
     assert [p.id for p in await store.passkeys.list_passkeys("u1")] == ["p1", "p2"]
     with pytest.raises(Conflict):
-        await store.passkeys.add_passkey(_passkey("p3", user_id="u2"))
+        await _add(store, _passkey("p3", user_id="u2"))
     assert await store.passkeys.count_passkeys("u2") == 0
+    assert not await _add(store, _passkey("p4", credential_id=b"c4"), hash("p2"))  # its challenge
+    assert await store.passkeys.find_passkey(b"c4") is None
+    added = await store.audit.list_events(user_id="u1", event="passkey.added", limit=10)
+    assert len(added) == 2
 
 
 async def test_a_passkey_is_removed_only_by_its_owner(migrated_db: Database) -> None:
     """Another user's id removes nothing; removing all counts what went; a deleted user's
     passkeys go with them."""
     store = await _store(migrated_db, "u1", "u2")
-    await store.passkeys.add_passkey(_passkey("p1"))
-    await store.passkeys.add_passkey(_passkey("p2", credential_id=b"c2"))
+    await _add(store, _passkey("p1"))
+    await _add(store, _passkey("p2", credential_id=b"c2"))
     assert not await store.passkeys.remove_passkey("u2", "p1")
     assert await store.passkeys.remove_passkey("u1", "p1")
     assert await store.passkeys.remove_passkeys("u1") == 1
-    await store.passkeys.add_passkey(_passkey("p3", user_id="u2", credential_id=b"c3"))
+    await _add(store, _passkey("p3", user_id="u2", credential_id=b"c3"))
     await migrated_db.write(lambda c: c.execute(text("DELETE FROM users WHERE id = 'u2'")))
     assert await store.passkeys.find_passkey(b"c3") is None
 
 
-async def test_the_counter_moves_by_compare_and_set(migrated_db: Database) -> None:
-    """A use moves the counter only from the value it read: a second use from the same value
-    (a clone racing the original) is refused."""
+async def test_a_use_redeems_its_challenge_and_moves_the_counter_by_compare_and_set(
+        migrated_db: Database) -> None:
+    """A use moves the counter only from the value it read (a second use from the same value,
+    a clone racing the original, is refused), redeems its challenge once, and writes its audit
+    row in the same transaction."""
     store = await _store(migrated_db, "u1")
-    await store.passkeys.add_passkey(_passkey("p1", sign_count=4))
-    assert await store.passkeys.record_use("p1", 4, 5, NOW + 10)
-    assert not await store.passkeys.record_use("p1", 4, 6, NOW + 11)
+    await _add(store, _passkey("p1", sign_count=4), 0)
+    use = store.passkeys.use_passkey
+    assert await use("p1", 4, 5, NOW + 10, _challenge(1), _event("login.passkey")) is PasskeyUse.OK
+    assert await use("p1", 5, 6, NOW + 11, _challenge(1), _event("login.passkey")) is PasskeyUse.REPLAYED
+    assert await use("p1", 4, 6, NOW + 11, _challenge(2), None) is PasskeyUse.COUNTER_MOVED
     found = await store.passkeys.find_passkey(b"c1")
     assert found is not None and (found.sign_count, found.last_used_at) == (5, NOW + 10)
+    assert len(await store.audit.list_events(user_id="u1", event="login.passkey", limit=10)) == 1
 
 
 def _drop_back(revision: str) -> Callable[[Connection], None]:
@@ -91,7 +114,7 @@ async def test_migration_0007_upgrades_and_downgrades(sql_url: str) -> None:
         await _run(db, _to("0005"))
         await _run(db, _to("0007"))
         store = await _store(db, "u1")
-        await store.passkeys.add_passkey(_passkey("p1"))
+        assert await _add(store, _passkey("p1"))
         await _run(db, _drop_back("0005"))
         tables = await _run(db, lambda c: inspect(c).get_table_names())
         assert "passkeys" not in tables and "users" in tables

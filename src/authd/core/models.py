@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal
 
 KeyState = Literal["next", "active", "retired"]
@@ -198,3 +199,20 @@ class Passkey:
     name: str
     created_at: float
     last_used_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsedChallenge:
+    """A WebAuthn challenge being redeemed: remembered under ``key`` until it expires anyway."""
+
+    key: str
+    expires_at: float
+
+
+class PasskeyUse(StrEnum):
+    """What a passkey store says about one use: done, the challenge was redeemed already, or the
+    counter moved since it was read (a clone racing its original)."""
+
+    OK = "ok"
+    REPLAYED = "replayed"
+    COUNTER_MOVED = "counter_moved"

@@ -1,13 +1,15 @@
 """Passkeys: enrolment, passwordless sign-in, and the check behind a second factor or re-login.
 
-A challenge is 32 random bytes, stored under an id derived from it
-(``webauthn.challenge_id``), bound to its purpose and user, taken exactly
-once (a failed attempt burns it too) and dead after ``challenge_ttl`` seconds:
+A challenge (``core/passkey_challenges.py``) carries its purpose, user and
+expiry under a MAC, so issuing one writes nothing; its id is the challenge
+itself (base64url). It lives ``challenge_ttl`` seconds and is redeemed at
+most once, in the same transaction as the counter update and the audit row
+(one durable commit per passkey use):
 
-* ``register`` for user X: only X's ``POST /v1/passkeys`` redeems it;
-* ``sign_in``: a passwordless login; with an email it is bound to that
+* ``REGISTER`` for user X: only X's ``POST /v1/passkeys`` redeems it;
+* ``SIGN_IN``: a passwordless login; with an email it is bound to that
   account (if it exists), without one any discoverable credential may answer;
-* ``user`` for user X: the second factor or re-login of X.
+* ``USER`` for user X: the second factor or re-login of X.
 
 An assertion is checked for origin, rp id hash, user presence, signature and
 challenge (``core/webauthn.py``); a sign-in also needs user verification. The
@@ -25,31 +27,30 @@ account exists.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
-import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from authd.clock import Clock
 from authd.core import audit, webauthn
 from authd.core.audit import Auditor
 from authd.core.emails import canonical_email
-from authd.core.ids import new_id
-from authd.core.models import ClientInfo, Passkey, User
+from authd.core.ids import b64url, new_id
+from authd.core.models import AuditEvent, ClientInfo, Passkey, PasskeyUse, User
+from authd.core.passkey_challenges import OpenedChallenge, Purpose, issue, open_challenge
 from authd.core.policies import PasskeyPolicy
-from authd.core.ports import PasskeyStore, PendingLoginStore, UserStore
+from authd.core.ports import PasskeyStore, UserStore
 from authd.core.ratelimit import BruteForceGuard
 from authd.errors import Conflict, InvalidCredentials, InvalidRequest, NotFound
 
-REGISTER, SIGN_IN, USER = "register", "sign_in", "user"
 MAX_NAME = 100
 DEFAULT_NAME = "Passkey"
-_KEY_PREFIX = "webauthn:"
+MAX_CHALLENGE_ID = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +64,6 @@ class Challenge:
         return {"challenge_id": self.challenge_id, "options": self.options}
 
 
-@dataclass(frozen=True, slots=True)
-class _Issued:
-    purpose: str
-    user_id: str | None
-    challenge: bytes
-
-
 def check_name(raw: object) -> str:
     if raw is None:
         return DEFAULT_NAME
@@ -80,12 +74,10 @@ def check_name(raw: object) -> str:
 
 
 class Passkeys:
-    def __init__(self, users: UserStore, passkeys: PasskeyStore, challenges: PendingLoginStore,
-                 guard: BruteForceGuard, auditor: Auditor, clock: Clock,
-                 policy: PasskeyPolicy) -> None:
+    def __init__(self, users: UserStore, passkeys: PasskeyStore, guard: BruteForceGuard,
+                 auditor: Auditor, clock: Clock, policy: PasskeyPolicy) -> None:
         self._users = users
         self._store = passkeys
-        self._challenges = challenges
         self._guard = guard
         self._audit = auditor
         self._clock = clock
@@ -100,8 +92,8 @@ class Passkeys:
         if len(existing) >= self._policy.max_per_user:
             raise Conflict(f"an account has at most {self._policy.max_per_user} passkeys; "
                            "remove one first")
-        challenge = await self._issue(REGISTER, user.id)
-        return Challenge(webauthn.challenge_id(challenge), webauthn.creation_options(
+        challenge = self._issue(Purpose.REGISTER, user.id)
+        return Challenge(b64url(challenge), webauthn.creation_options(
             self._policy, challenge, user.id, user.email, user.name or user.email,
             [(p.credential_id, p.transports) for p in existing]))
 
@@ -109,15 +101,18 @@ class Passkeys:
                        name: object, client: ClientInfo) -> Passkey:
         """Verify the new credential against the user's registration challenge and store it."""
         label = check_name(name)
-        issued = await self._take(challenge_id)
-        if issued is None or issued.purpose != REGISTER or issued.user_id != user_id:
+        issued = self._open(_decode_id(challenge_id), (user_id,))
+        if issued is None or issued.purpose is not Purpose.REGISTER:
             raise InvalidRequest("the registration challenge is unknown, used or expired")
-        new = webauthn.verify_registration(self._policy, credential, issued.challenge)
+        new = webauthn.verify_registration(self._policy, credential, issued.raw)
         passkey = Passkey(id=new_id(), user_id=user_id, credential_id=new.credential_id,
                           public_key=new.public_key, sign_count=new.sign_count,
                           transports=new.transports, name=label, created_at=self._clock.now())
-        await self._store.add_passkey(passkey)
-        await self._audit(audit.PASSKEY_ADDED, user_id=user_id, client=client, passkey=passkey.id)
+        event = self._audit.event(audit.PASSKEY_ADDED, user_id=user_id, client=client,
+                                  passkey=passkey.id)
+        if not await self._store.add_passkey(passkey, issued.redeemed(), event):
+            raise InvalidRequest("the registration challenge is unknown, used or expired")
+        self._audit.announce(event)
         return passkey
 
     async def list_passkeys(self, user_id: str) -> Sequence[Passkey]:
@@ -152,25 +147,25 @@ class Passkeys:
             if not isinstance(email, str) or not 0 < len(email) <= 320:
                 raise InvalidRequest("email must be a string")
             user_id, allow = await self._allowed(canonical_email(email))
-        challenge = await self._issue(SIGN_IN, user_id)
-        return Challenge(webauthn.challenge_id(challenge), webauthn.request_options(
+        challenge = self._issue(Purpose.SIGN_IN, user_id)
+        return Challenge(b64url(challenge), webauthn.request_options(
             self._policy, challenge, allow, require_uv=True))
 
     async def options_for_user(self, user_id: str) -> Challenge:
         """Options for a second factor or re-login of a known user: their passkeys."""
         passkeys = await self._store.list_passkeys(user_id)
-        challenge = await self._issue(USER, user_id)
-        return Challenge(webauthn.challenge_id(challenge), webauthn.request_options(
+        challenge = self._issue(Purpose.USER, user_id)
+        return Challenge(b64url(challenge), webauthn.request_options(
             self._policy, challenge, [(p.credential_id, p.transports) for p in passkeys],
             require_uv=False))
 
     async def sign_in(self, challenge_id: object, credential: object, client: ClientInfo) -> User:
         """A passwordless login: the user, or InvalidCredentials (InvalidRequest for garbage)."""
+        raw_challenge = _decode_id(challenge_id)
         assertion = webauthn.parse_assertion(credential)
         attempt = await self._guard.reserve_ip(client.ip or "unknown")
         try:
-            issued = await self._take(challenge_id)
-            user = await self._check(assertion, issued, None, client, require_uv=True)
+            user = await self._check(assertion, raw_challenge, None, client, require_uv=True)
         except InvalidCredentials:
             await self._audit(audit.LOGIN_FAILED, client=client, method="passkey")
             raise
@@ -178,7 +173,6 @@ class Passkeys:
             await self._guard.release(attempt)  # a server failure answered no guess
             raise
         await self._guard.release(attempt)
-        await self._audit(audit.LOGIN_PASSKEY, user_id=user.id, client=client)
         return user
 
     async def verify_for_user(self, user_id: str, credential: Mapping[str, Any] | str,
@@ -193,8 +187,7 @@ class Passkeys:
         user = await self._live_user(user_id, InvalidCredentials("the account is gone or disabled"))
         attempt = await self._guard.reserve_login(user.email, client.ip or "unknown")
         try:
-            issued = await self._take(webauthn.challenge_id(assertion.challenge))
-            await self._check(assertion, issued, user_id, client, require_uv=False)
+            await self._check(assertion, assertion.challenge, user_id, client, require_uv=False)
         except InvalidCredentials:
             await self._audit(audit.LOGIN_FAILED, user_id=user_id, client=client, method="passkey")
             raise
@@ -205,33 +198,48 @@ class Passkeys:
 
     # -- the checks -----------------------------------------------------------------------
 
-    async def _check(self, assertion: webauthn.Assertion, issued: _Issued | None,
+    async def _check(self, assertion: webauthn.Assertion, raw_challenge: bytes,
                      user_id: str | None, client: ClientInfo, *, require_uv: bool) -> User:
-        """The user whose passkey answered ``issued``; InvalidCredentials for every reason."""
-        if issued is None or issued.purpose == REGISTER:
-            raise InvalidCredentials("the challenge is unknown, used or expired")
-        if issued.purpose == USER and user_id is None:
-            raise InvalidCredentials("the challenge is unknown, used or expired")
+        """The user whose passkey answered the challenge, its use recorded (a sign-in's with its
+        ``login.passkey`` audit row); InvalidCredentials for every reason.
+
+        A sign-in (``user_id`` None) takes only a sign-in challenge; the second factor of a
+        user takes theirs or a sign-in challenge that is not bound to someone else.
+        """
         passkey = await self._store.find_passkey(assertion.credential_id)
         if passkey is None or (user_id is not None and passkey.user_id != user_id):
             raise InvalidCredentials("the passkey could not be verified")
-        if issued.user_id is not None and issued.user_id != passkey.user_id:
-            raise InvalidCredentials("the passkey could not be verified")
+        issued = self._open(raw_challenge, (passkey.user_id, None))
+        allowed = (Purpose.SIGN_IN,) if user_id is None else (Purpose.SIGN_IN, Purpose.USER)
+        if issued is None or issued.purpose not in allowed:
+            raise InvalidCredentials("the challenge is unknown, used or expired")
         if assertion.user_handle is not None and assertion.user_handle != passkey.user_id.encode():
             raise InvalidCredentials("the passkey could not be verified")
         user = await self._live_user(passkey.user_id, InvalidCredentials("the account is disabled"))
-        verified = webauthn.verify_assertion(self._policy, assertion, issued.challenge,
+        verified = webauthn.verify_assertion(self._policy, assertion, issued.raw,
                                              passkey.public_key, require_uv=require_uv)
-        await self._advance_counter(passkey, verified.sign_count, client)
+        event = (self._audit.event(audit.LOGIN_PASSKEY, user_id=user.id, client=client,
+                                   passkey=passkey.id) if user_id is None else None)
+        await self._record_use(passkey, verified.sign_count, issued, event, client)
         return user
 
-    async def _advance_counter(self, passkey: Passkey, new: int, client: ClientInfo) -> None:
+    async def _record_use(self, passkey: Passkey, new: int, issued: OpenedChallenge,
+                          event: AuditEvent | None, client: ClientInfo) -> None:
+        """The counter must grow when either side is non-zero; the challenge is redeemed once."""
         stored = passkey.sign_count
         grew = not (new > 0 or stored > 0) or new > stored
-        if not grew or not await self._store.record_use(passkey.id, stored, new, self._clock.now()):
+        outcome = PasskeyUse.COUNTER_MOVED
+        if grew:
+            outcome = await self._store.use_passkey(passkey.id, stored, new, self._clock.now(),
+                                                    issued.redeemed(), event)
+        if outcome is PasskeyUse.REPLAYED:
+            raise InvalidCredentials("the challenge is unknown, used or expired")
+        if outcome is PasskeyUse.COUNTER_MOVED:
             await self._audit(audit.PASSKEY_COUNTER_REGRESSED, user_id=passkey.user_id,
                               client=client, passkey=passkey.id, stored=stored, presented=new)
             raise InvalidCredentials("the passkey's signature counter went backwards")
+        if event is not None:
+            self._audit.announce(event)
 
     async def _allowed(self, email: str) -> tuple[str | None, list[tuple[bytes, Sequence[str]]]]:
         user = await self._users.find_user_by_email(email)
@@ -249,25 +257,25 @@ class Passkeys:
 
     # -- challenges -----------------------------------------------------------------------
 
-    async def _issue(self, purpose: str, user_id: str | None) -> bytes:
-        challenge = secrets.token_bytes(32)
-        record = orjson.dumps({"p": purpose, "u": user_id, "c": challenge.hex()})
-        await self._challenges.put_pending(_KEY_PREFIX + webauthn.challenge_id(challenge), record,
-                                           self._clock.now() + self._policy.challenge_ttl)
-        return challenge
+    def _issue(self, purpose: Purpose, user_id: str | None) -> bytes:
+        return issue(self._policy.challenge_key, purpose, user_id, self._clock.now(),
+                     self._policy.challenge_ttl)
 
-    async def _take(self, challenge_id: object) -> _Issued | None:
-        """The challenge, removed (single use), or None if unknown, used or expired."""
-        if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= 64:
-            raise InvalidRequest("challenge_id must be the id of a challenge")
-        record = await self._challenges.take_pending(_KEY_PREFIX + challenge_id, self._clock.now())
-        if record is None:
-            return None
-        data = orjson.loads(record)
-        return _Issued(data["p"], data["u"], bytes.fromhex(data["c"]))
+    def _open(self, raw: bytes, users: tuple[str | None, ...]) -> OpenedChallenge | None:
+        return open_challenge(self._policy.challenge_key, raw, users, self._clock.now())
 
     async def _live_user(self, user_id: str, error: Exception | None = None) -> User:
         user = await self._users.get_user(user_id)
         if user is None or user.disabled:
             raise error or NotFound("no such account")
         return user
+
+
+def _decode_id(challenge_id: object) -> bytes:
+    """The challenge a ``challenge_id`` names (its base64url); InvalidRequest if it names none."""
+    if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= MAX_CHALLENGE_ID:
+        raise InvalidRequest("challenge_id must be the id of a challenge")
+    try:
+        return base64.urlsafe_b64decode(challenge_id + "=" * (-len(challenge_id) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidRequest("challenge_id must be the id of a challenge") from None

@@ -74,12 +74,15 @@ class ClientPolicy:
 @dataclass(frozen=True, slots=True)
 class PasskeyPolicy:
     """The WebAuthn relying party: its id and name, the origins ceremonies may run on, and how
-    long a challenge lives. ``decoy_key`` keys the stand-in credential ids answered for an
-    address without passkeys, so the answer does not say whether the account exists."""
+    long a challenge lives. ``challenge_key`` authenticates the challenges authd hands out
+    (they carry their purpose, user and expiry, so issuing one writes nothing);
+    ``decoy_key`` keys the stand-in credential ids answered for an address without
+    passkeys, so the answer does not say whether the account exists."""
 
     rp_id: str
     rp_name: str
     origins: tuple[str, ...]
+    challenge_key: bytes
     decoy_key: bytes
     challenge_ttl: int = 300
     challenges_per_ip: int = 300

@@ -21,9 +21,11 @@ from authd.core.models import (
     OutboxItem,
     OutgoingMail,
     Passkey,
+    PasskeyUse,
     RefreshFamily,
     Revocation,
     Rotated,
+    UsedChallenge,
     User,
 )
 from authd.core.social_models import PendingLogin, Profile
@@ -255,8 +257,11 @@ class EmailTokenStore(Protocol):
 class PasskeyStore(Protocol):
     """Users' WebAuthn credentials; a credential id belongs to at most one passkey."""
 
-    async def add_passkey(self, passkey: Passkey) -> None:
-        """Insert; ``authd.errors.Conflict`` if the credential id is registered already."""
+    async def add_passkey(self, passkey: Passkey, challenge: UsedChallenge, event: AuditEvent
+                          ) -> bool:
+        """Insert the passkey and redeem its registration challenge, with ``event``, in one
+        transaction; False (nothing written) if the challenge was redeemed already.
+        ``authd.errors.Conflict`` if the credential id is registered already."""
         ...
 
     async def find_passkey(self, credential_id: bytes) -> Passkey | None: ...
@@ -275,11 +280,12 @@ class PasskeyStore(Protocol):
 
     async def count_passkeys(self, user_id: str) -> int: ...
 
-    async def record_use(self, passkey_id: str, expected_count: int, new_count: int,
-                         now: float) -> bool:
-        """Compare-and-set the signature counter from ``expected_count`` to ``new_count``
-        and set ``last_used_at``; False if the counter moved meanwhile (or the passkey is gone),
-        so two uses of one counter value never both succeed."""
+    async def use_passkey(self, passkey_id: str, expected_count: int, new_count: int, now: float,
+                          challenge: UsedChallenge, event: AuditEvent | None) -> PasskeyUse:
+        """In one transaction: redeem ``challenge`` (REPLAYED if it was, nothing written),
+        compare-and-set the signature counter from ``expected_count`` to ``new_count`` with
+        ``last_used_at`` (COUNTER_MOVED if it moved meanwhile or the passkey is gone: two uses
+        of one counter value never both succeed), and record ``event``. One durable commit."""
         ...
 
 

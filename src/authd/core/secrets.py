@@ -28,6 +28,7 @@ class ServerSecrets:
     cursor_mac: bytes  # seals the admin API's page cursors
     pseudonym_mac: bytes  # a deleted user's id in the audit trail becomes HMAC(this, id)
     passkey_decoy: bytes = b""
+    passkey_challenge: bytes = b""
 
     @classmethod
     def from_root(cls, root: bytes) -> ServerSecrets:
@@ -38,6 +39,7 @@ class ServerSecrets:
             cursor_mac=_derive(root, b"authd page-cursor v1"),
             pseudonym_mac=_derive(root, b"authd audit-pseudonym v1"),
             passkey_decoy=_derive(root, b"authd passkey-decoy v1"),
+            passkey_challenge=_derive(root, b"authd passkey-challenge v1"),
         )
 
     def seal(self, plaintext: bytes, associated: bytes) -> bytes:

@@ -13,7 +13,6 @@ does not verify.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -41,7 +40,6 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from authd.core.ids import b64url
 from authd.core.policies import PasskeyPolicy
 from authd.errors import InvalidCredentials, InvalidRequest
 
@@ -78,12 +76,6 @@ class Verified:
 
     sign_count: int
     user_verified: bool
-
-
-def challenge_id(challenge: bytes) -> str:
-    """The id a challenge is stored under, derived from it: an assertion names its challenge
-    in ``clientDataJSON``, so a second-factor check needs no separate id."""
-    return b64url(hashlib.sha256(b"authd webauthn challenge\x00" + challenge).digest())
 
 
 def _descriptors(credentials: Sequence[tuple[bytes, Sequence[str]]]
@@ -192,6 +184,6 @@ def _alg(value: int) -> COSEAlgorithmIdentifier:
     return COSEAlgorithmIdentifier(value)
 
 
-__all__ = ["ALGORITHMS", "Assertion", "NewCredential", "Verified", "challenge_id",
+__all__ = ["ALGORITHMS", "Assertion", "NewCredential", "Verified",
            "creation_options", "parse_assertion", "request_options", "verify_assertion",
            "verify_registration"]
