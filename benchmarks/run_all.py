@@ -25,6 +25,7 @@ SCRIPTS = [
     ("machines", ["-m", "benchmarks.bench_client_credentials"], ["--seconds", "4"]),
     ("search", ["-m", "benchmarks.bench_admin_search"], ["--users", "200000", "--requests", "300"]),
     ("webhooks", ["-m", "benchmarks.bench_webhooks"], ["--events", "500", "--outage", "5"]),
+    ("passkeys", ["-m", "benchmarks.bench_passkeys"], ["--seconds", "4", "--checks", "1000"]),
 ]
 
 
