@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -79,8 +80,15 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def api(fuzzed: AuthdServer) -> OpenApiSchema:
-    """The document the server serves, loaded by schemathesis."""
-    return schemathesis.openapi.from_url(fuzzed.url + "/openapi.json")
+    """The document the server serves, loaded by schemathesis.
+
+    The stateful run walks the document's own links only: schemathesis's dependency
+    analysis would also join operations by field names (a passkey challenge's
+    ``challenge_id`` into every token request), spending the walk on pairs no app makes.
+    """
+    config = SchemathesisConfig.from_dict(
+        {"phases": {"stateful": {"inference": {"algorithms": ["location-headers"]}}}})
+    return schemathesis.openapi.from_url(fuzzed.url + "/openapi.json", config=config)
 
 
 class Caller:
