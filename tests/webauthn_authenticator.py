@@ -67,15 +67,18 @@ class SoftAuthenticator:
 
     def create(self, options: dict[str, Any], *, alg: Alg = "ES256", origin: str | None = None,
                rp_id: str | None = None, uv: bool = True, up: bool = True,
-               challenge: str | None = None) -> dict[str, Any]:
-        """``navigator.credentials.create(options)``: a new credential, remembered here."""
+               challenge: str | None = None, reuse: SoftCredential | None = None
+               ) -> dict[str, Any]:
+        """``navigator.credentials.create(options)``: a new credential, remembered here (or,
+        with ``reuse``, one it made before: what a broken or malicious authenticator sends)."""
         key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey = (
             ec.generate_private_key(ec.SECP256R1()) if alg == "ES256"
             else ed25519.Ed25519PrivateKey.generate())
         rp = rp_id or options["rp"].get("id")
-        credential = SoftCredential(secrets.token_bytes(32), alg, key, rp,
-                                    unb64url(options["user"]["id"]))
-        self.credentials.append(credential)
+        credential = reuse or SoftCredential(secrets.token_bytes(32), alg, key, rp,
+                                             unb64url(options["user"]["id"]))
+        if reuse is None:
+            self.credentials.append(credential)
         client_data = self._client_data("webauthn.create", challenge or options["challenge"], origin)
         attested = (bytes(16) + struct.pack(">H", len(credential.credential_id))
                     + credential.credential_id + credential.cose_key())

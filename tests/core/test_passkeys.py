@@ -356,3 +356,24 @@ async def test_one_counter_value_signs_in_once_however_many_race(
                                    _pk(svc).sign_in(second.challenge_id, b, WHO),
                                    return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["InvalidCredentials", "User"]
+
+
+async def test_a_registration_challenge_registers_one_passkey(
+        services: tuple[Services, FixedClock]) -> None:
+    """A second credential made for the same registration challenge is refused (400), and the
+    same authenticator registered again under a new challenge is a Conflict (409)."""
+    from authd.errors import Conflict
+
+    svc, _ = services
+    user = await _user(svc)
+    device = SoftAuthenticator(ORIGIN)
+    challenge = await _pk(svc).registration_options(user.id)
+    await _pk(svc).register(user.id, challenge.challenge_id, device.create(challenge.options), None, WHO)
+    with pytest.raises(InvalidRequest):
+        await _pk(svc).register(user.id, challenge.challenge_id, device.create(challenge.options),
+                                None, WHO)
+    again = await _pk(svc).registration_options(user.id)
+    replayed = device.create(again.options, reuse=device.credentials[0])
+    with pytest.raises(Conflict):
+        await _pk(svc).register(user.id, again.challenge_id, replayed, None, WHO)
+    assert await _pk(svc).count(user.id) == 1

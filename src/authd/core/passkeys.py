@@ -243,7 +243,9 @@ class Passkeys:
 
     async def _allowed(self, email: str) -> tuple[str | None, list[tuple[bytes, Sequence[str]]]]:
         user = await self._users.find_user_by_email(email)
-        passkeys = await self._store.list_passkeys(user.id) if user and not user.disabled else []
+        live = user is not None and not user.disabled
+        # The same two reads whether or not the account exists: the timing says nothing either.
+        passkeys = await self._store.list_passkeys(user.id if user and live else "")
         if passkeys:
             return user.id if user else None, [(p.credential_id, p.transports) for p in passkeys]
         return (user.id if user else None), self._decoys(email)
