@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import bearer, login, serving, sign_up
+from tests.e2e.conftest import PASSWORD, bearer, login, serving, sign_up
 from tests.serverproc import AuthdServer
 from tests.webauthn_authenticator import SoftAuthenticator, tamper
 
@@ -178,3 +178,24 @@ def test_failed_passkey_sign_ins_are_limited_per_ip(tmp_path: Path) -> None:
                                    device.get(challenge["options"], uv=False)))
         assert [r.status_code for r in statuses] == [400, 400, 400, 429]
         assert int(statuses[-1].headers["retry-after"]) > 0
+
+
+def test_a_cookie_session_enrols_with_its_csrf_token(server: AuthdServer) -> None:
+    """In cookie mode, enrolling needs the session's X-CSRF-Token (403 without it), then works
+    the same way, and the new passkey signs the browser in."""
+    with server.client() as browser:
+        email = sign_up(browser)
+        login = browser.post("/v1/session", json={"email": email, "password": PASSWORD})
+        csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+        assert browser.post("/v1/passkeys/registration").status_code == 403
+        challenge = browser.post("/v1/passkeys/registration", headers=csrf).json()
+        device = SoftAuthenticator(server.url)
+        created = browser.post("/v1/passkeys", headers=csrf, json={
+            "challenge_id": challenge["challenge_id"], "credential": device.create(challenge["options"])})
+        assert created.status_code == 201, created.text
+        assert created.json()["name"] == "Passkey"
+    with server.client() as other:
+        started = _challenge(other)
+        response = other.post("/v1/session", json={
+            "challenge_id": started["challenge_id"], "credential": device.get(started["options"])})
+        assert response.status_code == 200 and response.json()["user"]["email"] == email
