@@ -53,6 +53,7 @@ WEBHOOK_TYPES: Mapping[str, str] = {
     "mfa.reset": "user.mfa_disabled",
     audit.LOGIN_OK: "session.created",
     audit.LOGIN_BY_EMAIL: "session.created",
+    audit.LOGIN_PASSKEY: "session.created",
     audit.LOGOUT: "session.revoked",
     audit.SESSION_REVOKED: "session.revoked",
     audit.LOGOUT_EVERYWHERE: "session.revoked",
