@@ -82,6 +82,8 @@ class Forbidden:
 FORBIDDEN = (
     # The HTTP layer translates: it sees use cases, never a store or a driver.
     Forbidden("authd.http", ("authd.storage", *DRIVERS)),
+    # The hosted pages translate too: the same use cases as the API, never a store.
+    Forbidden("authd.pages", ("authd.storage", *DRIVERS)),
 )
 
 

@@ -366,6 +366,31 @@ class WebAuthnConfig(_Frozen):
 def _within(host: str, rp_id: str) -> bool:
     """WebAuthn's rule: the relying-party id is the page's host or a parent domain of it."""
     return host == rp_id or host.endswith("." + rp_id)
+class UiConfig(_Frozen):
+    """The hosted pages (/login, /account, ...): on by default; branding and template overrides."""
+
+    enabled: bool = Field(True, description="serve the hosted pages; mail links then open them")
+    app_name: str = Field("authd", min_length=1, max_length=100)
+    logo_url: str | None = Field(None, description="an https (or loopback http) image URL")
+    primary_color: str = Field("#1f5fbf", description="#rrggbb; text on it stays white, so keep "
+                                                       "it dark enough for 4.5:1 contrast")
+    templates_dir: Path | None = Field(None, description="a folder whose files override the "
+                                                         "pages' templates of the same name")
+    default_locale: Literal["en", "ko"] = "en"
+
+    @field_validator("logo_url")
+    @classmethod
+    def _logo_is_secure(cls, value: str | None) -> str | None:
+        if value is not None and not _is_secure_url(value):
+            raise ValueError(f"{value!r} must be an https URL (http only on loopback)")
+        return value
+
+    @field_validator("primary_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("must be a colour written #rrggbb")
+        return value.lower()
 
 
 class Settings(BaseSettings):
@@ -410,6 +435,7 @@ class Settings(BaseSettings):
     oauth: OAuthConfig = OAuthConfig()
     mail: MailConfig = MailConfig()
     webauthn: WebAuthnConfig = WebAuthnConfig()
+    ui: UiConfig = UiConfig()
     require_verified_email: bool = Field(
         False, description="refuse password logins of accounts whose email is not verified")
     email_sign_up: bool = Field(False, description="a sign-in code for an unknown address creates "
@@ -578,6 +604,12 @@ class Settings(BaseSettings):
     @property
     def audience(self) -> str:
         return self.default_audience or self.issuer
+
+    @property
+    def redirect_targets(self) -> tuple[str, ...]:
+        """Where a login may send the browser: the allow-list, and authd's own account page."""
+        own = (f"{self.issuer}/account",) if self.ui.enabled else ()
+        return (*self.redirect_allowlist, *own)
 
     @property
     def insecure_cookies_allowed(self) -> bool:

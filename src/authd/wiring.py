@@ -30,6 +30,7 @@ from authd.core.clients import ClientRegistry
 from authd.core.cursors import CursorSealer
 from authd.core.directory import SessionDirectory
 from authd.core.email_flows import EmailAccounts
+from authd.core.forms import FormTokens
 from authd.core.health import Health
 from authd.core.identities import IdentityLinks
 from authd.core.keys import KeyManager
@@ -108,6 +109,7 @@ class UseCases:
     email: EmailAccounts | None
     webhooks: WebhookLog
     passkeys: Passkeys
+    forms: FormTokens
 
 
 @dataclass
@@ -409,6 +411,10 @@ def _mail(settings: Settings, store: SqlStore, secrets: ServerSecrets, hasher: P
     outbox = OutboxWriter(secrets, clock)
     links = {Purpose.VERIFY: cfg.links.verify_email, Purpose.RESET: cfg.links.reset_password,
              Purpose.CHANGE: cfg.links.confirm_email, Purpose.SIGN_IN: cfg.links.sign_in}
+    if settings.ui.enabled:  # a link opens a page a person can use, unless the app has its own
+        pages = {Purpose.VERIFY: "/verify-email", Purpose.RESET: "/reset-password",
+                 Purpose.CHANGE: "/confirm-email", Purpose.SIGN_IN: "/sign-in"}
+        links = {k: v or f"{settings.issuer}{pages[k]}" for k, v in links.items()}
     policy = MailPolicy(
         issuer=settings.issuer, product_name=cfg.product_name,
         links={k: v for k, v in links.items() if v},
@@ -460,7 +466,8 @@ def _use_cases(svc: Services) -> UseCases:
         account_data=data, providers=svc.providers, email=svc.email,
         webhooks=WebhookLog(svc.store.webhooks, svc.clock, tuple(svc.settings.webhooks)),
         passkeys=Passkeys(svc.store.users, svc.store.passkeys, svc.guard, svc.auditor, svc.clock,
-                          passkey_policy(svc.settings, svc.secrets)))
+                          passkey_policy(svc.settings, svc.secrets)),
+        forms=FormTokens(svc.secrets.form_mac))
 
 
 def token_policy(settings: Settings) -> TokenPolicy:

@@ -140,7 +140,7 @@ def test_links_ignore_the_host_header(http: httpx.Client, mailed: tuple[AuthdSer
     assert answer.status_code == 202
     [reset] = _about(sink, email, "reset")
     assert "evil.example" not in reset
-    assert f"{mailed[0].url}/v1/password/reset?token=" in reset
+    assert f"{mailed[0].url}/reset-password?token=" in reset
 
 
 def test_sign_in_code_at_the_token_endpoint(http: httpx.Client, sink: SmtpSink) -> None:

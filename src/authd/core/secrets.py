@@ -3,7 +3,8 @@
 One root secret (``key_encryption_key`` from configuration, else a 0600 file
 in ``data_dir``, read by ``authd.storage.rootsecret``) encrypts private
 signing keys and pending social logins at rest and, through HKDF with a
-distinct label per purpose, keys the refresh-token MAC and the CSRF tokens.
+distinct label per purpose, keys the refresh-token MAC, the sessions' CSRF tokens and the hosted pages'
+form tokens.
 Every instance of a scaled-out deployment must be given the same root secret.
 Pure: no file I/O here, so the rules can be tested without a data folder.
 """
@@ -27,6 +28,7 @@ class ServerSecrets:
     csrf_mac: bytes
     cursor_mac: bytes  # seals the admin API's page cursors
     pseudonym_mac: bytes  # a deleted user's id in the audit trail becomes HMAC(this, id)
+    form_mac: bytes  # the hosted pages' form tokens before sign-in
     passkey_decoy: bytes = b""
     passkey_challenge: bytes = b""
 
@@ -40,6 +42,7 @@ class ServerSecrets:
             pseudonym_mac=_derive(root, b"authd audit-pseudonym v1"),
             passkey_decoy=_derive(root, b"authd passkey-decoy v1"),
             passkey_challenge=_derive(root, b"authd passkey-challenge v1"),
+            form_mac=_derive(root, b"authd page-form-token v1"),
         )
 
     def seal(self, plaintext: bytes, associated: bytes) -> bytes:

@@ -35,6 +35,8 @@ from authd.http.routes import (
     session,
     tokens,
 )
+from authd.pages import ROUTES as PAGE_ROUTES
+from authd.pages import PageKit
 from authd.wiring import Services, build_services
 
 ROUTES = [
@@ -158,14 +160,17 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         app.state.services = svc  # the owner: lifetime only
         app.state.use_cases = svc.use_cases  # what routes see
         app.state.metrics = metrics
+        if settings.ui.enabled:
+            app.state.pages = PageKit(settings)  # templates and catalogues, read once
         await svc.start_background()
         try:
             yield
         finally:
             await svc.close()
 
+    pages = PAGE_ROUTES if settings.ui.enabled else []
     routes = one_route_per_path([*ROUTES, Route("/openapi.json", _openapi, methods=["GET"]),
-                                 Route("/metrics", metrics_endpoint, methods=["GET"])])
+                                 Route("/metrics", metrics_endpoint, methods=["GET"]), *pages])
     metrics = Metrics()
     middleware = [Middleware(MetricsMiddleware, metrics=metrics)]
     if settings.cors_origins:

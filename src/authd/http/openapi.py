@@ -711,6 +711,70 @@ def _admin() -> Schema:
     }
 
 
+def _html(description: str) -> Schema:
+    return {"description": description, "content": {"text/html": {"schema": _STR}}}
+
+
+_PAGE_STATUSES = {
+    "400": "a field or a hand-off parameter was refused (the page says why)",
+    "401": "sign in (again) first", "403": "the form's CSRF token or origin was refused",
+    "404": "not available", "409": "the address is taken",
+    "413": "the form is too large", "415": "send the form as application/x-www-form-urlencoded",
+    "429": "too many attempts (Retry-After)",
+}
+_REDIRECT: Schema = {"description": "post-redirect-get, or the hand-off to return_to",
+                     "headers": {"Location": {"schema": _STR}}}
+_HANDOFF_QUERY = [_query("return_to"), _query("mode", ["session", "token"]), _query("client_id"),
+                  _query("code_challenge"), _query("code_challenge_method", ["S256"]),
+                  _query("state"), _query("lang", ["en", "ko"])]
+_PAGE_FORM: Schema = {_FORM: {"schema": {"type": "object", "properties": {
+    "csrf_token": _STR}, "required": ["csrf_token"], "additionalProperties": {"type": "string"}}}}
+
+
+def _page(op_id: str, summary: str, *, post: bool = True, handoff: bool = False,
+          token: bool = False) -> Schema:
+    """A hosted page: GET shows it (HTML), POST submits its form (CSRF token required)."""
+    errors = {status: _html(text) for status, text in _PAGE_STATUSES.items()}
+    params = [*(_HANDOFF_QUERY if handoff else [_query("lang", ["en", "ko"])]),
+              *([_query("token")] if token else [])]
+    ops: Schema = {"get": _op(f"page_{op_id}", f"Page: {summary}", {
+        "200": _html("the page"), "302": _REDIRECT, "303": _REDIRECT, **errors},
+        security=_PUBLIC, params=params)}
+    if post:
+        ops["post"] = _op(f"page_{op_id}_submit", f"Page: {summary} (form)", {
+            "200": _html("the page again, with a notice or the refusal"), "302": _REDIRECT,
+            "303": _REDIRECT, **errors}, security=_PUBLIC, body=_PAGE_FORM)
+    return ops
+
+
+def _static(op_id: str, summary: str, media: str) -> Schema:
+    return {"get": _op(op_id, summary, {"200": {"description": summary, "content": {
+        media: {"schema": _STR}}}}, security=_PUBLIC)}
+
+
+def _pages() -> Schema:
+    """The hosted pages for people (HTML, not JSON): see docs/pages.md."""
+    return {
+        "/": _page("home", "links to sign in, the account and this document", post=False),
+        "/login": _page("login", "sign in with a password (or a social provider)", handoff=True),
+        "/signup": _page("signup", "create an account", handoff=True),
+        "/sign-in": _page("sign_in", "sign in with a mailed code or link", handoff=True,
+                          token=True),
+        "/mfa": _page("mfa", "the second-factor step (not available yet)", post=False),
+        "/logout": _page("logout", "sign out"),
+        "/forgot-password": _page("forgot_password", "ask for a password-reset link"),
+        "/reset-password": _page("reset_password", "choose a new password", token=True),
+        "/verify-email": _page("verify_email", "verify the account's address", token=True),
+        "/confirm-email": _page("confirm_email", "confirm a new address", token=True),
+        "/account": _page("account", "profile, email, password, sessions, linked providers"),
+        "/ui/style.css": _static("page_stylesheet", "The pages' stylesheet", "text/css"),
+        "/ui/theme.css": _static("page_theme", "The pages' colours ([ui] primary_color)",
+                                 "text/css"),
+        "/ui/passkeys.js": _static("page_script", "The pages' only script (passkeys)",
+                                   "text/javascript"),
+    }
+
+
 def _components() -> Schema:
     return {
         "schemas": {
@@ -753,7 +817,7 @@ def openapi_document() -> dict[str, Any]:
     """Built once; tests compare it with the app's routes and fuzz a server against it."""
     paths: dict[str, Any] = {**_accounts(), **_oauth2(), **_sessions(), **_email(),
                              **_identities(), **_passkeys(), **_public(), **_your_data(),
-                             **_admin()}
+                             **_admin(), **_pages()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "authd", "version": authd.__version__,

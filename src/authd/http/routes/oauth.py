@@ -54,7 +54,7 @@ async def authorize(request: Request) -> Response:
     params = read_query(request)
     if "link_ticket" in params:
         return await _authorize_link(svc, request, provider, params["link_ticket"])
-    redirect_to = check_redirect_to(params.get("redirect_to", ""), svc.settings.redirect_allowlist)
+    redirect_to = check_redirect_to(params.get("redirect_to", ""), svc.settings.redirect_targets)
     mode = params.get("mode", "session")
     if mode not in ("session", "token"):
         raise InvalidRequest("mode must be session or token")

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authd.core import password_change
 from authd.core.models import CookieSession, User
 from authd.errors import Unauthenticated
 from authd.http.auth import (
@@ -87,7 +88,7 @@ async def change_password(request: Request) -> Response:
     require_recent(request, principal)
     body = await read_json(request, svc.settings.max_body_bytes)
     who = client_info(request)
-    await svc.accounts.change_password(principal.user_id, body.get("current_password"),
-                                       body.get("new_password"), who)
-    await svc.directory.revoke_all(principal.user_id, who, except_id=principal.session_id)
+    await password_change.change_password(
+        svc.accounts, svc.directory, principal.user_id, body.get("current_password"),
+        body.get("new_password"), who, keep_session=principal.session_id)
     return Response(status_code=204, headers=NO_STORE)

@@ -1,0 +1,41 @@
+"""The end of every sign-in through the pages: one place, so every first factor ends alike.
+
+A first factor (password, mailed code or link, and later passkeys) proves
+who the person is and hands the user to ``first_factor_done``. That is where
+a second factor slots in: when the account requires one, the outcome will be
+"second factor required" and the browser goes to ``/mfa`` with a short-lived
+pending sign-in instead of a session. Today no account can require one, so
+every first factor completes the sign-in.
+
+Completing always mints a new session (``CookieSessionService.start`` never
+adopts a presented id) and ends the one the browser had, so a session id
+planted before the login is worth nothing after it (no session fixation).
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from authd.core.models import User
+from authd.http.cookies import set_session_cookie
+from authd.http.requests import client_info
+from authd.pages._handoff import Handoff, token_mode_target
+from authd.pages._render import Visit
+
+
+async def first_factor_done(visit: Visit, user: User, handoff: Handoff) -> Response:
+    """The person proved a first factor: the place where "second factor required" will branch."""
+    return await complete_sign_in(visit, user, handoff)
+
+
+async def complete_sign_in(visit: Visit, user: User, handoff: Handoff) -> Response:
+    svc = visit.svc
+    previous = await visit.signed_in()
+    if previous is not None:
+        await svc.cookie_sessions.end(previous[0], client_info(visit.request))
+    if handoff.mode == "token":
+        return visit.redirect(await token_mode_target(svc, handoff, user), status=302)
+    started = await svc.cookie_sessions.start(user, client_info(visit.request))
+    response = visit.redirect(handoff.return_to or "/account", status=302)
+    set_session_cookie(response, svc.settings, started.cookie_value)
+    return response
