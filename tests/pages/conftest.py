@@ -67,7 +67,7 @@ def _app_server() -> tuple[ThreadingHTTPServer, App]:
     app = App(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             app.seen.append((self.path, self.headers.get("Referer")))
             body = b"<!doctype html><title>app</title><p>the app</p>"
             self.send_response(200)
