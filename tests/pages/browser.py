@@ -118,6 +118,7 @@ def screenshot(driver: WebDriver, name: str) -> None:
     Path(folder).mkdir(parents=True, exist_ok=True)
     height = driver.execute_script("return document.documentElement.scrollHeight") \
         if driver.capabilities.get("javascriptEnabled", True) else 900
-    width = driver.get_window_size()["width"]
-    driver.set_window_size(width, max(int(height or 900) + 120, 600))
+    size = driver.get_window_size()
+    driver.set_window_size(size["width"], max(int(height or 900) + 120, 600))
     driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+    driver.set_window_size(size["width"], size["height"])

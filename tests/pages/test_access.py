@@ -64,7 +64,6 @@ def test_no_serious_accessibility_findings(fresh: WebDriver, site: Site, lang: s
     for name in _tour(fresh, site, lang):
         assert axe_violations(fresh) == [], (name, lang)
         screenshot(fresh, f"{name}-{lang}")
-        fresh.set_window_size(1024, 900)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -76,7 +75,6 @@ def test_pages_fit_a_360_px_screen(phone: WebDriver, site: Site, lang: str) -> N
         assert wide <= phone.execute_script("return window.innerWidth"), (name, lang, wide)
         if name in ("login", "account"):
             screenshot(phone, f"{name}-{lang}-phone")
-            phone.set_window_size(360, 900)
 
 
 def test_the_error_summary_takes_focus_order_first(fresh: WebDriver, site: Site) -> None:
