@@ -26,6 +26,7 @@ SCRIPTS = [
     ("search", ["-m", "benchmarks.bench_admin_search"], ["--users", "200000", "--requests", "300"]),
     ("webhooks", ["-m", "benchmarks.bench_webhooks"], ["--events", "500", "--outage", "5"]),
     ("passkeys", ["-m", "benchmarks.bench_passkeys"], ["--seconds", "4", "--checks", "1000"]),
+    ("pages", ["-m", "benchmarks.bench_pages"], ["--seconds", "4", "--loads", "10"]),
 ]
 
 

@@ -7,6 +7,8 @@ for a reset link says nothing about whether the address has an account.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from authd.core.email_flows import EmailAccounts
@@ -33,7 +35,7 @@ def _done(visit: Visit, title: str, notice: str, next_url: str | None = "/login"
     return visit.render("message.html", title=title, notice=notice, next_url=next_url)
 
 
-def _failed(visit: Visit, template: str, exc: AuthdError, field: str, **context: object) -> Response:
+def _failed(visit: Visit, template: str, exc: AuthdError, field: str, **context: Any) -> Response:
     if exc.status >= 500:
         raise exc
     headers = {"Retry-After": str(getattr(exc, "retry_after", 0))} if exc.status == 429 else None
@@ -45,7 +47,7 @@ def _failed(visit: Visit, template: str, exc: AuthdError, field: str, **context:
 @page
 async def forgot_password(visit: Visit) -> Response:
     if visit.request.method == "GET":
-        return visit.render("forgot.html", csrf=visit.form_token())
+        return visit.render("forgot.html", cache=True, csrf=visit.form_token())
     params = await _form(visit)
     try:
         await _flows(visit).forgot_password(params.get("email"), visit.lang,

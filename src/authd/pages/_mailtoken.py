@@ -26,7 +26,7 @@ def take_from_url(visit: Visit) -> Response | None:
     token = visit.request.query_params.get("token")
     if token is None:
         return None
-    path = visit.request.url.path
+    path = visit.request.scope["path"]
     response = visit.redirect(path, status=303)
     if _TOKEN.match(token):
         set_cookie(response, visit.svc.settings, MAIL_TOKEN_COOKIE, token,
@@ -42,4 +42,4 @@ def held(visit: Visit) -> str | None:
 
 def forget(visit: Visit) -> None:
     """Clear the page's token cookie with the next answer (it is single-use anyway)."""
-    visit.cookies_to_clear.append((MAIL_TOKEN_COOKIE, visit.request.url.path))
+    visit.cookies_to_clear.append((MAIL_TOKEN_COOKIE, visit.request.scope["path"]))

@@ -8,6 +8,7 @@ redirect that carries the right headers and cookies.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
@@ -37,6 +38,7 @@ from authd.pages._security import (
 from authd.wiring import UseCases
 
 FORM_COOKIE_MAX_AGE = 2 * 3600
+MAX_CACHED = 512
 
 
 class PageKit:
@@ -46,11 +48,31 @@ class PageKit:
         loaders: list[Any] = [PackageLoader("authd.pages", "templates")]
         if settings.ui.templates_dir is not None:
             loaders.insert(0, FileSystemLoader(str(settings.ui.templates_dir)))
-        self.env = Environment(loader=ChoiceLoader(loaders), autoescape=True,
+        self.env = Environment(loader=ChoiceLoader(loaders), autoescape=True, auto_reload=False,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.catalogues = _i18n.load_catalogues()
         self.headers = page_headers(settings)
         self.settings = settings
+        self._placeholder = "csrf-" + secrets.token_hex(16)
+        self._rendered: dict[tuple[str, str], str] = {}
+
+    def cached(self, template: str, values: dict[str, Any]) -> str:
+        """The page rendered once per language and context, with this visitor's form token put in.
+
+        A blank form is the same HTML for every visitor but for its CSRF token, and
+        rendering it costs more than the rest of the request: it is rendered with a
+        random placeholder, kept (at most ``MAX_CACHED`` variants), and the token, a
+        base64url string that needs no escaping, replaces the placeholder.
+        """
+        token = values["csrf"]
+        key = (template, repr(sorted((k, v) for k, v in values.items() if k not in ("_", "csrf"))))
+        html = self._rendered.get(key)
+        if html is None:
+            html = self.env.get_template(template).render({**values, "csrf": self._placeholder})
+            if len(self._rendered) >= MAX_CACHED:
+                self._rendered.clear()
+            self._rendered[key] = html
+        return html.replace(self._placeholder, token)
 
 
 def kit(request: Request) -> PageKit:
@@ -116,15 +138,17 @@ class Visit:
     # -- answers -----------------------------------------------------------------------------------
 
     def render(self, template: str, status: int = 200, headers: Mapping[str, str] | None = None,
-               **context: Any) -> Response:
+               *, cache: bool = False, **context: Any) -> Response:
+        """The page; ``cache=True`` for pages that differ only by their form token (see PageKit)."""
         settings = self.svc.settings
         values = {
             "_": self.gettext, "lang": self.lang, "app_name": settings.ui.app_name,
-            "logo_url": settings.ui.logo_url, "path": self.request.url.path,
+            "logo_url": settings.ui.logo_url, "path": self.request.scope["path"],
             "other_lang": "ko" if self.lang == "en" else "en",
             "errors": [], "values": {}, "notice": None, **context,
         }
-        html = self.kit.env.get_template(template).render(values)
+        html = self.kit.cached(template, values) if cache else \
+            self.kit.env.get_template(template).render(values)
         response = HTMLResponse(html, status_code=status, headers={**self.kit.headers,
                                                                   **(headers or {})})
         self.finish(response)

@@ -50,7 +50,7 @@ async def login(visit: Visit) -> Response:
     request = visit.request
     if request.method == "GET":
         handoff = read_handoff(request.query_params, visit.svc)
-        return visit.render("login.html", **_sign_in_context(visit, handoff))
+        return visit.render("login.html", cache=True, **_sign_in_context(visit, handoff))
     params = await _form(visit)
     handoff = read_handoff(params, visit.svc)
     values = {"email": params.get("email", "")}
@@ -67,7 +67,7 @@ async def signup(visit: Visit) -> Response:
     request, svc = visit.request, visit.svc
     if request.method == "GET":
         handoff = read_handoff(request.query_params, svc)
-        return visit.render("signup.html", **_sign_in_context(visit, handoff))
+        return visit.render("signup.html", cache=True, **_sign_in_context(visit, handoff))
     params = await _form(visit)
     handoff = read_handoff(params, svc)
     values = {"email": params.get("email", ""), "name": params.get("name", "")}
@@ -94,7 +94,8 @@ async def sign_in(visit: Visit) -> Response:
             return moved
         handoff = read_handoff(request.query_params, visit.svc)
         step = "link" if _mailtoken.held(visit) else "email"
-        return visit.render("sign_in.html", step=step, **_sign_in_context(visit, handoff))
+        return visit.render("sign_in.html", cache=True, step=step,
+                            **_sign_in_context(visit, handoff))
     params = await _form(visit)
     handoff = read_handoff(params, visit.svc)
     step = params.get("step", "email")
