@@ -56,6 +56,9 @@ def chromium(*, javascript: bool = True, width: int = 1024, lang: str = "en") ->
     for flag in (*FLAGS, f"--user-data-dir={profile}", f"--window-size={width},900",
                  f"--lang={lang}"):
         options.add_argument(flag)
+    if width < 500:  # desktop Chromium will not make a window this narrow: emulate a phone
+        options.add_experimental_option("mobileEmulation", {
+            "deviceMetrics": {"width": width, "height": 800, "pixelRatio": 1.0}})
     options.add_experimental_option("prefs", {
         "intl.accept_languages": lang,
         **({} if javascript else {"profile.managed_default_content_settings.javascript": 2})})

@@ -17,12 +17,13 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
-import orjson
 import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 
 from tests.e2e.conftest import serving
 from tests.pages.browser import chromium
+from tests.peers import fake_oidc
+from tests.peers.fake_oidc import FakeOIDCProvider
 from tests.peers.smtp_sink import SmtpSink, text_of
 from tests.serverproc import AuthdServer
 
@@ -42,6 +43,7 @@ class Site:
     server: AuthdServer
     sink: SmtpSink
     app: App
+    op: FakeOIDCProvider  # a social-login provider that consents at once
 
     @property
     def url(self) -> str:
@@ -91,11 +93,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("pages")
     app_server, app = _app_server()
     try:
-        with SmtpSink(tmp / "mailbox") as sink, serving(tmp / "authd", "sqlite", env={
-                "AUTHD_MAIL__SMTP_URL": sink.url, "AUTHD_MAIL__POLL_INTERVAL": "0.1",
-                "AUTHD_REDIRECT_ALLOWLIST": orjson.dumps([app.url]).decode(),
-                "AUTHD_UI__APP_NAME": "Acme"}) as server:
-            yield Site(server, sink, app)
+        with SmtpSink(tmp / "mailbox") as sink, FakeOIDCProvider() as op:
+            config = tmp / "authd.toml"
+            config.write_text(f'redirect_allowlist = ["{app.url}"]\n\n[oauth.providers.fake]\n'
+                              f'issuer = "{op.issuer}"\nclient_id = "{fake_oidc.CLIENT_ID}"\n'
+                              f'client_secret = "{fake_oidc.CLIENT_SECRET}"\n')
+            with serving(tmp / "authd", "sqlite", env={
+                    "AUTHD_CONFIG": str(config), "AUTHD_MAIL__SMTP_URL": sink.url,
+                    "AUTHD_MAIL__POLL_INTERVAL": "0.1", "AUTHD_UI__APP_NAME": "Acme"}) as server:
+                yield Site(server, sink, app, op)
     finally:
         app_server.shutdown()
 

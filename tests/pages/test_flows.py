@@ -246,3 +246,27 @@ def test_the_home_and_mfa_pages(fresh: WebDriver, site: Site) -> None:
     assert site.url + "/login" in hrefs and site.url + "/openapi.json" in hrefs
     fresh.get(site.url + "/mfa")
     assert "not available" in fresh.find_element(By.TAG_NAME, "main").text
+
+
+def test_a_social_button_signs_in_and_the_account_lists_the_provider(fresh: WebDriver,
+                                                                     site: Site) -> None:
+    """The provider's button on /login ends on /account, signed in, the provider linked."""
+    site.op.reset()
+    fresh.get(site.url + "/login")
+    click_and_wait(fresh, fresh.find_element(By.LINK_TEXT, "Fake"))
+    assert urlsplit(fresh.current_url).path == "/account"
+    assert fresh.find_element(By.ID, "profile-email").text.startswith(site.op.user["email"])
+    assert "Fake" in fresh.find_element(By.CSS_SELECTOR, ".providers").text
+
+
+def test_a_social_button_keeps_token_mode(fresh: WebDriver, site: Site, http: httpx.Client) -> None:
+    """In token mode the provider's button also ends at return_to with a code and the state."""
+    site.op.reset()
+    query = httpx.QueryParams(return_to=site.app.url + "/cb", mode="token", state="s-1")
+    fresh.get(f"{site.url}/login?{query}")
+    click_and_wait(fresh, fresh.find_element(By.LINK_TEXT, "Fake"))
+    landed = urlsplit(fresh.current_url)
+    assert landed.path == "/app/cb" and parse_qs(landed.query)["state"] == ["s-1"]
+    tokens = http.post("/v1/token", data={"grant_type": "authorization_code", "client_id": "authd",
+                                          "code": parse_qs(landed.query)["code"][0]})
+    assert tokens.status_code == 200, tokens.text
