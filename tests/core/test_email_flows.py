@@ -98,11 +98,11 @@ async def test_sign_up_mails_a_link_that_verifies_once(services: tuple[Services,
 
 
 async def test_links_point_at_the_issuer_and_carry_256_bits(services: tuple[Services, FixedClock]) -> None:
-    """Links are built from the configured issuer, and the token has at least 256 bits."""
+    """Links open the issuer's verification page, and the token has at least 256 bits."""
     svc, _ = services
     user = await _sign_up(svc)
     [mail] = await _mail(svc, user.email)
-    assert "https://id.example/v1/email/verify?token=" in _text(mail)
+    assert "https://id.example/verify-email?token=" in _text(mail)
     assert len(_token(mail)) >= 43
 
 
@@ -301,6 +301,18 @@ async def test_sign_in_link_expires_after_ten_minutes(services: tuple[Services, 
     clock.advance(601)
     with pytest.raises(InvalidEmailToken):
         await _email(svc).sign_in_with_token(token, WHO)
+
+
+async def test_without_the_pages_links_name_the_api(tmp_path: Path) -> None:
+    """With the hosted pages off and no [mail.links], a link names the API endpoint."""
+    svc = await build_services(Settings(data_dir=tmp_path, issuer="https://id.example",
+                                        ui={"enabled": False}), FixedClock())
+    try:
+        user = await _sign_up(svc)
+        [mail] = await _mail(svc, user.email)
+        assert "https://id.example/v1/email/verify?token=" in _text(mail)
+    finally:
+        await svc.close()
 
 
 async def test_require_verified_email_refuses_a_right_password(tmp_path: Path) -> None:
