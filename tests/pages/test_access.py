@@ -58,12 +58,21 @@ def _tour(driver: WebDriver, site: Site, lang: str) -> Iterator[str]:
     yield "account"
 
 
-@pytest.mark.parametrize("lang", ["en", "ko"])
-def test_no_serious_accessibility_findings(fresh: WebDriver, site: Site, lang: str) -> None:
-    """axe-core finds nothing serious or critical on any page (labels, contrast, landmarks)."""
-    for name in _tour(fresh, site, lang):
-        assert axe_violations(fresh) == [], (name, lang)
-        screenshot(fresh, f"{name}-{lang}")
+@pytest.mark.parametrize(("lang", "scheme"), [("en", "light"), ("ko", "light"), ("en", "dark")])
+def test_no_serious_accessibility_findings(fresh: WebDriver, site: Site, lang: str,
+                                           scheme: str) -> None:
+    """axe-core finds nothing serious or critical on any page (labels, contrast, landmarks),
+    in both languages and in the dark colour scheme too."""
+    fresh.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    try:
+        for name in _tour(fresh, site, lang):
+            assert fresh.execute_script(
+                f"return matchMedia('(prefers-color-scheme: {scheme})').matches")
+            assert axe_violations(fresh) == [], (name, lang, scheme)
+            screenshot(fresh, f"{name}-{lang}" + ("-dark" if scheme == "dark" else ""))
+    finally:
+        fresh.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

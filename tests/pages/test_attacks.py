@@ -187,3 +187,14 @@ def test_pages_keep_the_apis_rate_limits(tmp_path: Path) -> None:
         assert [a.status_code for a in answers] == [401, 401, 401, 429]
         assert int(answers[-1].headers["retry-after"]) > 0
         assert "시도가 너무 많습니다" in answers[-1].text
+
+
+def test_the_theme_and_the_language_choice(visitor: httpx.Client) -> None:
+    """The colour is served as a stylesheet; ?lang= is remembered; Accept-Language decides first."""
+    theme = visitor.get("/ui/theme.css")
+    assert theme.headers["content-type"].startswith("text/css")
+    assert "--primary: #1f5fbf;" in theme.text
+    assert "<h1>로그인</h1>" in visitor.get("/login", headers={"Accept-Language": "ko-KR"}).text
+    assert "<h1>Sign in</h1>" in visitor.get("/login").text
+    visitor.get("/login?lang=ko")
+    assert "<h1>로그인</h1>" in visitor.get("/login", headers={"Accept-Language": "en"}).text

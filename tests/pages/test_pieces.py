@@ -84,3 +84,14 @@ def test_the_csp_names_the_logo_and_return_to_origins(tmp_path: Path) -> None:
     assert "form-action 'self' https://app.example;" in csp
     with pytest.raises(ConfigError):
         load_settings(data_dir=tmp_path, ui={"logo_url": "http://cdn.example/l.svg"})
+
+
+def test_a_template_in_templates_dir_wins_over_the_shipped_one(tmp_path: Path) -> None:
+    """[ui] templates_dir overrides a page file by file; the others stay the shipped ones."""
+    from authd.pages import PageKit
+    (tmp_path / "login.html").write_text('{% extends "base.html" %}{% block title %}Ours{% endblock %}')
+    kit = PageKit(load_settings(data_dir=tmp_path, ui={"templates_dir": str(tmp_path)}))
+    assert "Ours" in kit.env.get_template("login.html").render(
+        _=lambda m, **v: m, lang="en", app_name="A", logo_url=None, path="/login",
+        other_lang="ko", errors=[], notice=None)
+    assert kit.env.get_template("signup.html").filename.endswith("authd/pages/templates/signup.html")
