@@ -104,6 +104,15 @@ def click_and_wait(driver: WebDriver, element: WebElement) -> None:
         if "does not belong to the document" not in str(exc):
             raise
     WebDriverWait(driver, 30).until(staleness_of(old))
+    WebDriverWait(driver, 30).until(_loaded)
+
+
+def _loaded(driver: WebDriver) -> bool:
+    """The new document has finished loading (a redirect chain ends in one document)."""
+    try:
+        return bool(driver.execute_script("return document.readyState === 'complete'"))
+    except WebDriverException:
+        return False
 
 
 def errors_on(driver: WebDriver) -> list[str]:

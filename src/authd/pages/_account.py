@@ -20,7 +20,6 @@ from authd.core.password_change import change_password
 from authd.errors import AuthdError, InvalidRequest
 from authd.http.requests import client_info, read_params
 from authd.pages._i18n import format_time
-from authd.pages._messages import message_for
 from authd.pages._render import Visit, page, with_query
 
 NOTICES = ("email_sent", "password_changed", "session_ended", "others_ended", "unlinked",
@@ -73,12 +72,8 @@ async def account(visit: Visit) -> Response:
     try:
         done = await action(visit, session, user, params)
     except AuthdError as exc:
-        if exc.status >= 500:
-            raise
-        field = _field_of(params.get("action", ""), exc)
-        return visit.render("account.html", status=exc.status,
-                            errors=[(field, message_for(exc, visit.gettext))],
-                            **await _context(visit, session, user))
+        return visit.refused("account.html", exc, _field_of(params.get("action", ""), exc),
+                             **await _context(visit, session, user))
     return visit.redirect(with_query("/account", {"done": done}))
 
 

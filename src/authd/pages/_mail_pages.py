@@ -13,9 +13,8 @@ from starlette.responses import Response
 
 from authd.core.email_flows import EmailAccounts
 from authd.errors import AuthdError, InvalidEmailToken
-from authd.http.requests import client_info, read_params
+from authd.http.requests import client_info
 from authd.pages import _mailtoken
-from authd.pages._messages import message_for
 from authd.pages._render import Visit, page
 
 
@@ -25,30 +24,19 @@ def _flows(visit: Visit) -> EmailAccounts:
     return found
 
 
-async def _form(visit: Visit) -> dict[str, str]:
-    params = await read_params(visit.request, visit.svc.settings.max_body_bytes)
-    visit.check_form(params)
-    return params
-
-
 def _done(visit: Visit, title: str, notice: str, next_url: str | None = "/login") -> Response:
     return visit.render("message.html", title=title, notice=notice, next_url=next_url)
 
 
 def _failed(visit: Visit, template: str, exc: AuthdError, field: str, **context: Any) -> Response:
-    if exc.status >= 500:
-        raise exc
-    headers = {"Retry-After": str(getattr(exc, "retry_after", 0))} if exc.status == 429 else None
-    return visit.render(template, status=exc.status, headers=headers,
-                        errors=[(field, message_for(exc, visit.gettext))], csrf=visit.form_token(),
-                        **context)
+    return visit.refused(template, exc, field, csrf=visit.form_token(), **context)
 
 
 @page
 async def forgot_password(visit: Visit) -> Response:
     if visit.request.method == "GET":
         return visit.render("forgot.html", cache=True, csrf=visit.form_token())
-    params = await _form(visit)
+    params = await visit.read_form()
     try:
         await _flows(visit).forgot_password(params.get("email"), visit.lang,
                                             client_info(visit.request))
@@ -73,7 +61,7 @@ async def reset_password(visit: Visit) -> Response:
                      "/forgot-password")
     if visit.request.method == "GET":
         return visit.render("reset.html", csrf=visit.form_token())
-    params = await _form(visit)
+    params = await visit.read_form()
     try:
         await _flows(visit).reset_password(token, params.get("new_password"),
                                            client_info(visit.request))
@@ -98,7 +86,7 @@ async def _redeem_page(visit: Visit, template: str) -> tuple[str | None, Respons
                            _("This page needs the link we mailed you."), "/account")
     if visit.request.method == "GET":
         return None, visit.render(template, csrf=visit.form_token())
-    await _form(visit)
+    await visit.read_form()
     _mailtoken.forget(visit)
     return token, None
 

@@ -24,6 +24,7 @@ from authd.core.models import CookieSession, User
 from authd.errors import AuthdError, CsrfFailed, RateLimited, Unauthenticated
 from authd.http.auth import check_origin, services
 from authd.http.cookies import cookie_name as session_cookie_name
+from authd.http.requests import read_params
 from authd.pages import _i18n
 from authd.pages._messages import message_for
 from authd.pages._security import (
@@ -130,6 +131,12 @@ class Visit:
         presented_binding = None if self.new_binding else self.binding
         self.svc.forms.check(presented_binding, params.get("csrf_token"))
 
+    async def read_form(self) -> dict[str, str]:
+        """A form posted without a session, its origin and CSRF token checked."""
+        params = await read_params(self.request, self.svc.settings.max_body_bytes)
+        self.check_form(params)
+        return params
+
     def check_session_form(self, session: CookieSession, params: Mapping[str, str]) -> None:
         """A form posted by a signed-in person: same origin, and the session's own CSRF token."""
         self.check_origin()
@@ -169,10 +176,16 @@ class Visit:
         for base, path in self.cookies_to_clear:
             clear_cookie(response, settings, base, path=path)
 
+    def refused(self, template: str, exc: AuthdError, field: str, **context: Any) -> Response:
+        """``template`` again with the API's answer to ``exc`` (same status) linked to ``field``."""
+        if exc.status >= 500:
+            raise exc
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return self.render(template, status=exc.status, headers=headers,
+                           errors=[(field, message_for(exc, self.gettext))], **context)
+
     def error_page(self, exc: AuthdError) -> Response:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
-        return self.render("error.html", status=exc.status, headers=headers,
-                           errors=[("", message_for(exc, self.gettext))])
+        return self.refused("error.html", exc, "")
 
 
 def visit(request: Request) -> Visit:

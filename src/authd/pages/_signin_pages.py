@@ -12,14 +12,7 @@ from authd.http.requests import client_info, read_params
 from authd.pages import _mailtoken
 from authd.pages._finish import first_factor_done
 from authd.pages._handoff import Handoff, read_handoff, social_start
-from authd.pages._messages import message_for
 from authd.pages._render import Visit, page
-
-
-async def _form(visit: Visit) -> dict[str, str]:
-    params = await read_params(visit.request, visit.svc.settings.max_body_bytes)
-    visit.check_form(params)
-    return params
 
 
 def _sign_in_context(visit: Visit, handoff: Handoff) -> dict[str, Any]:
@@ -31,12 +24,7 @@ def _sign_in_context(visit: Visit, handoff: Handoff) -> dict[str, Any]:
 def _refused(visit: Visit, template: str, handoff: Handoff, exc: AuthdError, field: str,
              values: dict[str, str]) -> Response:
     """The form again, with the API's answer as an error linked to the field."""
-    if exc.status >= 500:
-        raise exc
-    headers = {"Retry-After": str(getattr(exc, "retry_after", 0))} if exc.status == 429 else None
-    return visit.render(template, status=exc.status, headers=headers,
-                        errors=[(field, message_for(exc, visit.gettext))], values=values,
-                        **_sign_in_context(visit, handoff))
+    return visit.refused(template, exc, field, values=values, **_sign_in_context(visit, handoff))
 
 
 @page
@@ -51,7 +39,7 @@ async def login(visit: Visit) -> Response:
     if request.method == "GET":
         handoff = read_handoff(request.query_params, visit.svc)
         return visit.render("login.html", cache=True, **_sign_in_context(visit, handoff))
-    params = await _form(visit)
+    params = await visit.read_form()
     handoff = read_handoff(params, visit.svc)
     values = {"email": params.get("email", "")}
     try:
@@ -68,7 +56,7 @@ async def signup(visit: Visit) -> Response:
     if request.method == "GET":
         handoff = read_handoff(request.query_params, svc)
         return visit.render("signup.html", cache=True, **_sign_in_context(visit, handoff))
-    params = await _form(visit)
+    params = await visit.read_form()
     handoff = read_handoff(params, svc)
     values = {"email": params.get("email", ""), "name": params.get("name", "")}
     try:
@@ -96,7 +84,7 @@ async def sign_in(visit: Visit) -> Response:
         step = "link" if _mailtoken.held(visit) else "email"
         return visit.render("sign_in.html", cache=True, step=step,
                             **_sign_in_context(visit, handoff))
-    params = await _form(visit)
+    params = await visit.read_form()
     handoff = read_handoff(params, visit.svc)
     step = params.get("step", "email")
     if step == "email":
@@ -129,14 +117,11 @@ async def _redeem(visit: Visit, params: dict[str, str], handoff: Handoff, step: 
         else:
             user = await email_flows.sign_in_with_code(params.get("email"), params.get("code"), who)
     except AuthdError as exc:
-        if exc.status >= 500:
-            raise
         if step == "link":
             _mailtoken.forget(visit)
-        return visit.render("sign_in.html", status=exc.status,
-                            step="code" if step == "code" else "email",
-                            errors=[("code", message_for(exc, visit.gettext))], values=values,
-                            **_sign_in_context(visit, handoff))
+        return visit.refused("sign_in.html", exc, "code" if step == "code" else "email",
+                             step="code" if step == "code" else "email", values=values,
+                             **_sign_in_context(visit, handoff))
     return await first_factor_done(visit, user, handoff)
 
 
