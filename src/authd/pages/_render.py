@@ -52,6 +52,7 @@ class PageKit:
         self.env = Environment(loader=ChoiceLoader(loaders), autoescape=True, auto_reload=False,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.catalogues = _i18n.load_catalogues()
+        self.gettexts = {lang: _i18n.gettext_for(c) for lang, c in self.catalogues.items()}
         self.headers = page_headers(settings)
         self.settings = settings
         self._placeholder = "csrf-" + secrets.token_hex(16)
@@ -171,8 +172,7 @@ class Visit:
         if self.new_binding:
             set_cookie(response, settings, FORM_COOKIE, self.binding, max_age=FORM_COOKIE_MAX_AGE)
         if self.remember_lang:
-            response.set_cookie(LANG_COOKIE, self.lang, max_age=YEAR, path="/", samesite="lax",
-                                secure=not settings.insecure_cookies_allowed, httponly=True)
+            set_cookie(response, settings, LANG_COOKIE, self.lang, max_age=YEAR)
         for base, path in self.cookies_to_clear:
             clear_cookie(response, settings, base, path=path)
 
@@ -192,12 +192,12 @@ def visit(request: Request) -> Visit:
     svc = services(request)
     pages = kit(request)
     query_lang = request.query_params.get("lang")
-    lang = _i18n.choose(query_lang, request.cookies.get(LANG_COOKIE),
+    lang = _i18n.choose(query_lang, request.cookies.get(cookie_name(svc.settings, LANG_COOKIE)),
                         request.headers.get("accept-language"), svc.settings.ui.default_locale)
     binding = request.cookies.get(cookie_name(svc.settings, FORM_COOKIE))
     new_binding = not binding or len(binding) > 128
     return Visit(request=request, svc=svc, kit=pages, lang=lang,
-                 gettext=_i18n.gettext_for(pages.catalogues[lang]),
+                 gettext=pages.gettexts[lang],
                  binding=svc.forms.new_binding() if new_binding or binding is None else binding,
                  new_binding=new_binding, remember_lang=query_lang in _i18n.LOCALES)
 
