@@ -17,12 +17,11 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.conftest import IN_CI
@@ -103,8 +102,21 @@ def click_and_wait(driver: WebDriver, element: WebElement) -> None:
         # document before the click command returns, as this error: the click happened.
         if "does not belong to the document" not in str(exc):
             raise
-    WebDriverWait(driver, 30).until(staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda _driver: _gone(old))
     WebDriverWait(driver, 30).until(_loaded)
+
+
+def _gone(element: WebElement) -> bool:
+    """The element's document was replaced (chromedriver says so in one of two ways)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
 
 
 def _loaded(driver: WebDriver) -> bool:

@@ -198,3 +198,21 @@ def test_the_theme_and_the_language_choice(visitor: httpx.Client) -> None:
     assert "<h1>Sign in</h1>" in visitor.get("/login").text
     visitor.get("/login?lang=ko")
     assert "<h1>로그인</h1>" in visitor.get("/login", headers={"Accept-Language": "en"}).text
+
+
+def test_token_mode_leaves_authds_own_session_alone(site: Site) -> None:
+    """Signing in to an app in token mode sets no cookie and keeps the authd session."""
+    http, _ = signed_in(site)
+    try:
+        email = new_email()
+        with site.server.client() as other:
+            token = csrf_of(other, "/signup")
+            other.post("/signup", data={"csrf_token": token, "email": email, "password": PASSWORD})
+        token = csrf_of(http, "/login")
+        answer = http.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD,
+                                           "mode": "token", "return_to": site.app.url + "/cb"})
+        assert answer.status_code == 302 and "code=" in answer.headers["location"]
+        assert "authd_session" not in answer.headers.get("set-cookie", "")
+        assert http.get("/v1/session").status_code == 200
+    finally:
+        http.close()

@@ -7,9 +7,11 @@ a second factor slots in: when the account requires one, the outcome will be
 pending sign-in instead of a session. Today no account can require one, so
 every first factor completes the sign-in.
 
-Completing always mints a new session (``CookieSessionService.start`` never
-adopts a presented id) and ends the one the browser had, so a session id
-planted before the login is worth nothing after it (no session fixation).
+Completing in session mode always mints a new session
+(``CookieSessionService.start`` never adopts a presented id) and ends the one
+the browser had, so a session id planted before the login is worth nothing
+after it (no session fixation). Token mode hands the app a one-time code and
+leaves authd's own session, if any, as it was.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ async def first_factor_done(visit: Visit, user: User, handoff: Handoff) -> Respo
 
 async def complete_sign_in(visit: Visit, user: User, handoff: Handoff) -> Response:
     svc = visit.svc
+    if handoff.mode == "token":  # the app gets a code; authd's own session is left as it was
+        return visit.redirect(await token_mode_target(svc, handoff, user), status=302)
     previous = await visit.signed_in()
     if previous is not None:
         await svc.cookie_sessions.end(previous[0], client_info(visit.request))
-    if handoff.mode == "token":
-        return visit.redirect(await token_mode_target(svc, handoff, user), status=302)
     started = await svc.cookie_sessions.start(user, client_info(visit.request))
     response = visit.redirect(handoff.return_to or "/account", status=302)
     set_session_cookie(response, svc.settings, started.cookie_value)
