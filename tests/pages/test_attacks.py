@@ -216,3 +216,34 @@ def test_token_mode_leaves_authds_own_session_alone(site: Site) -> None:
         assert http.get("/v1/session").status_code == 200
     finally:
         http.close()
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("application/json", b'{"csrf_token": 1, "email": ["x"]}'),
+    ("application/json", b"not json"),
+    ("multipart/form-data; boundary=x", b"--x--"),
+    ("application/x-www-form-urlencoded", b"email=%ff%fe&csrf_token=a"),
+    ("application/x-www-form-urlencoded", b"email=a&email=b"),
+    ("application/x-www-form-urlencoded", b"x=" + b"a" * 70_000),
+])
+def test_garbage_posts_are_never_a_500(visitor: httpx.Client, content_type: str, body: bytes) -> None:
+    """Whatever a client posts to a page, the answer is a 4xx page, never a 500 (signed out,
+    /account sends the visitor to /login and /reset-password without its link says so)."""
+    csrf_of(visitor, "/login")
+    for path in ("/login", "/sign-in", "/forgot-password", "/signup"):
+        answer = visitor.post(path, content=body, headers={"Content-Type": content_type})
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+        assert "text/html" in answer.headers["content-type"]
+    for path in ("/account", "/reset-password", "/verify-email", "/logout"):
+        answer = visitor.post(path, content=body, headers={"Content-Type": content_type})
+        assert answer.status_code < 500, (path, answer.status_code)
+
+
+@pytest.mark.parametrize("query", [{"return_to": "\x00"}, {"mode": "both"}, {"state": "\x01"},
+                                   {"code_challenge": "short", "code_challenge_method": "S256"},
+                                   {"mode": "token"}, {"lang": "x" * 5000}, {"token": "\x00"}])
+def test_garbage_queries_are_a_4xx_or_the_page(visitor: httpx.Client, query: dict[str, str]) -> None:
+    """A bad hand-off is a clear 400 page; an unknown language or token is ignored."""
+    for path in ("/login", "/signup", "/sign-in"):
+        answer = visitor.get(path, params=query)
+        assert answer.status_code in (200, 303, 400), (path, query, answer.status_code)
