@@ -270,3 +270,14 @@ def test_a_social_button_keeps_token_mode(fresh: WebDriver, site: Site, http: ht
     tokens = http.post("/v1/token", data={"grant_type": "authorization_code", "client_id": "authd",
                                           "code": parse_qs(landed.query)["code"][0]})
     assert tokens.status_code == 200, tokens.text
+
+
+def test_a_provider_is_linked_from_the_account_page(fresh: WebDriver, site: Site) -> None:
+    """A password account links the provider with one button and lists it afterwards."""
+    site.op.reset()
+    sign_up(fresh, site, new_email())
+    press(fresh, "Link Fake")
+    click_and_wait(fresh, fresh.find_element(By.LINK_TEXT, "Continue"))
+    assert urlsplit(fresh.current_url).path == "/account"
+    assert "Fake" in fresh.find_element(By.CSS_SELECTOR, ".providers").text
+    assert not fresh.find_elements(By.XPATH, "//button[starts-with(normalize-space(), 'Link ')]")

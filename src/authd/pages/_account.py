@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 
 from authd.core.account_access import require_recent_login
 from authd.core.models import CookieSession, User
 from authd.core.password_change import change_password
-from authd.errors import AuthdError, InvalidRequest
+from authd.errors import AuthdError, InvalidRequest, NotFound
 from authd.http.requests import client_info, read_params
 from authd.pages._i18n import format_time
 from authd.pages._render import Visit, page, with_query
 
 NOTICES = ("email_sent", "password_changed", "session_ended", "others_ended", "unlinked",
            "verification_sent")
+# An action answers with the notice to show on /account, or a path to go to instead.
 Action = Callable[[Visit, CookieSession, User, dict[str, str]], Awaitable[str]]
 
 
@@ -50,7 +52,9 @@ async def _context(visit: Visit, session: CookieSession, user: User) -> dict[str
     identities = [{"provider": i.provider, "email": i.email or "",
                    "linked": format_time(i.created_at, visit.lang)}
                   for i in await svc.identity_links.list(user.id)]
+    linked = {i["provider"] for i in identities}
     return {"user": user, "sessions": sessions, "identities": identities,
+            "linkable": [name for name in svc.providers if name not in linked],
             "member_since": format_time(user.created_at, visit.lang),
             "csrf": svc.cookie_sessions.csrf_token(session)}
 
@@ -74,6 +78,12 @@ async def account(visit: Visit) -> Response:
     except AuthdError as exc:
         return visit.refused("account.html", exc, _field_of(params.get("action", ""), exc),
                              **await _context(visit, session, user))
+    if done.startswith("/v1/oauth/"):
+        # A link, not a redirect: the CSP's form-action would stop a form's redirect chain at
+        # the provider's origin, while a followed link is a navigation of its own.
+        return visit.render("message.html", title=visit.gettext("Link a sign-in provider"),
+                            notice=visit.gettext("Continue at the provider to link it."),
+                            next_url=done)
     return visit.redirect(with_query("/account", {"done": done}))
 
 
@@ -125,6 +135,18 @@ async def _unlink(visit: Visit, session: CookieSession, user: User, params: dict
     return "unlinked"
 
 
+async def _link(visit: Visit, session: CookieSession, user: User, params: dict[str, str]) -> str:
+    """Start linking a provider: the API's link ticket, then the provider's login in this browser."""
+    _recent(visit, session)
+    svc, provider = visit.svc, params.get("provider", "")
+    if provider not in svc.providers:
+        raise NotFound("no such login provider")
+    await svc.guard.check_social_start(client_info(visit.request).ip or "unknown")
+    started = await svc.identity_links.start(user.id, provider, f"{svc.settings.issuer}/account",
+                                             session.id)
+    return f"/v1/oauth/{provider}/authorize?{urlencode({'link_ticket': started.ticket})}"
+
+
 async def _resend(visit: Visit, session: CookieSession, user: User, params: dict[str, str]) -> str:
     flows = visit.svc.email
     assert flows is not None
@@ -134,5 +156,6 @@ async def _resend(visit: Visit, session: CookieSession, user: User, params: dict
 
 ACTIONS: dict[str, Action] = {
     "email": _email, "password": _password, "end_session": _end_session,
-    "end_others": _end_others, "unlink": _unlink, "resend_verification": _resend,
+    "end_others": _end_others, "unlink": _unlink, "link": _link,
+    "resend_verification": _resend,
 }
