@@ -160,7 +160,8 @@ async def test_reset_sets_the_password_ends_sessions_and_voids_other_resets(
     and every other outstanding reset link of the user is void."""
     svc, clock = services
     user = await _sign_up(svc)
-    pair = await svc.tokens.start_family(user, "authd", "openid", "https://id.example", WHO)
+    pair = await svc.tokens.start_family(user, "authd", "openid", "https://id.example", WHO,
+                                         amr=["email"])
     await _email(svc).forgot_password(user.email, None, WHO)
     clock.advance(1)
     await _email(svc).forgot_password(user.email, None, WHO)

@@ -35,12 +35,12 @@ async def test_a_session_keeps_its_auth_time_until_a_re_login(
     await sessions.touch_session(session.id, NOW + 120, NOW + 1800)
     touched = await sessions.get_session_by_hash(session.token_hash)
     assert touched is not None and touched.auth_time == NOW and touched.last_used_at == NOW + 120
-    assert await sessions.renew_auth_time(session.id, NOW + 500)
+    assert await sessions.renew_auth_time(session.id, NOW + 500, ["pwd"])
     renewed = await sessions.get_session_by_hash(session.token_hash)
     assert renewed is not None and renewed.auth_time == NOW + 500
     assert renewed.idle_expires_at == touched.idle_expires_at  # a re-login extends nothing
     await sessions.delete_session(session.id)
-    assert not await sessions.renew_auth_time(session.id, NOW + 600)
+    assert not await sessions.renew_auth_time(session.id, NOW + 600, ["pwd"])
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ async def test_a_family_keeps_its_auth_time_through_rotations(sql: SqlStore) -> 
     assert await sql.families.rotate(family.id, 0, NOW, NOW + 100, event) is not None
     rotated = await sql.families.get_family(family.id)
     assert rotated is not None and rotated.generation == 1 and rotated.auth_time == LOGIN
-    assert await sql.families.renew_auth_time(family.id, NOW)
+    assert await sql.families.renew_auth_time(family.id, NOW, ["pwd"])
     renewed = await sql.families.get_family(family.id)
     assert renewed is not None and renewed.auth_time == NOW
 
@@ -77,5 +77,5 @@ async def test_a_revoked_family_cannot_be_renewed(sql: SqlStore) -> None:
     """Re-login on an ended family changes nothing: the caller must log in afresh."""
     family = await _family(sql)
     assert await sql.families.revoke_family(family.id, NOW, "logout")
-    assert not await sql.families.renew_auth_time(family.id, NOW)
-    assert not await sql.families.renew_auth_time(new_id(), NOW)
+    assert not await sql.families.renew_auth_time(family.id, NOW, ["pwd"])
+    assert not await sql.families.renew_auth_time(new_id(), NOW, ["pwd"])

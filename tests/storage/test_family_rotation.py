@@ -125,7 +125,7 @@ async def _login(svc: Services) -> tuple[User, str]:
                 password_hash=None, disabled=False, created_at=NOW)
     await svc.store.users.create_user(user)
     pair = await svc.tokens.start_family(user, svc.settings.default_client_id, "openid", "api",
-                                         WHO)
+                                         WHO, amr=["pwd"])
     return user, pair.refresh_token
 
 

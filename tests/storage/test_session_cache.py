@@ -79,7 +79,7 @@ async def _until(condition: Callable[[], bool], limit: float = 3.0) -> float:
 
 async def _login(svc: Services) -> tuple[User, StartedSession]:
     user = await svc.accounts.sign_up(f"{secrets.token_hex(6)}@example.com", PASSWORD, None, WHO)
-    return user, await svc.cookie_sessions.start(user, WHO)
+    return user, await svc.cookie_sessions.start(user, WHO, amr=["pwd"])
 
 
 async def _accepted(svc: Services, cookie: str) -> bool:
@@ -129,7 +129,7 @@ async def test_revoke_all_and_password_change_reach_cached_sessions(pair: Pair) 
     """Logout everywhere (as a password change does) ends sessions cached on the other
     instance, and spares the one that asked."""
     user, phone = await _login(pair.a)
-    laptop = await pair.a.cookie_sessions.start(user, WHO)
+    laptop = await pair.a.cookie_sessions.start(user, WHO, amr=["pwd"])
     for cookie in (phone.cookie_value, laptop.cookie_value):
         assert await _accepted(pair.b, cookie)
     await pair.a.directory.revoke_all(user.id, WHO, except_id=laptop.session.id)

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from authd.clock import Clock
-from authd.core import audit
+from authd.core import amr, audit
 from authd.core.audit import Auditor
 from authd.core.models import ClientInfo, CookieSession, User
 from authd.core.passwords import PasswordHasher
@@ -102,7 +102,7 @@ class Reauthentication:
         """Renew the cookie session's ``auth_time``; returns it."""
         await self._check_password(session.user_id, password, client)
         now = self._clock.now()
-        if not await self._sessions.renew_auth_time(session.id, now):
+        if not await self._sessions.renew_auth_time(session.id, now, (amr.PASSWORD,)):
             raise Unauthenticated("no valid session")
         await self._audit(audit.REAUTH, user_id=session.user_id, client=client, session=session.id)
         return now
@@ -112,7 +112,7 @@ class Reauthentication:
         """Renew the token family's ``auth_time``; returns a fresh access token carrying it."""
         user_id = str(claims["sub"])
         await self._check_password(user_id, password, client)
-        token = await self._tokens.renew_auth_time(claims)
+        token = await self._tokens.renew_auth_time(claims, (amr.PASSWORD,))
         await self._audit(audit.REAUTH, user_id=user_id, client=client, sid=claims.get("sid"))
         return token
 

@@ -27,11 +27,12 @@ class SessionView:
     last_used_at: float
     user_agent: str | None
     ip: str | None
+    amr: tuple[str, ...] = ()  # how its login was made (RFC 8176); empty if unknown
 
     def as_json(self, current_id: str | None) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "created_at": int(self.created_at),
                 "last_used_at": int(self.last_used_at), "user_agent": self.user_agent,
-                "ip": self.ip, "current": self.id == current_id}
+                "ip": self.ip, "amr": list(self.amr), "current": self.id == current_id}
 
 
 class SessionDirectory:
@@ -45,9 +46,11 @@ class SessionDirectory:
 
     async def list(self, user_id: str) -> list[SessionView]:
         now = self._clock.now()
-        views = [SessionView(s.id, "cookie", s.created_at, s.last_used_at, s.user_agent, s.ip)
+        views = [SessionView(s.id, "cookie", s.created_at, s.last_used_at, s.user_agent, s.ip,
+                             s.amr)
                  for s in await self._cookies.list_sessions(user_id, now)]
-        views += [SessionView(f.id, "token", f.created_at, f.last_used_at, f.user_agent, f.ip)
+        views += [SessionView(f.id, "token", f.created_at, f.last_used_at, f.user_agent, f.ip,
+                              f.amr)
                   for f in await self._families.list_families(user_id, now)]
         return sorted(views, key=lambda v: v.created_at)
 

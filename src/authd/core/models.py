@@ -62,6 +62,7 @@ class RefreshFamily:
     user_agent: str | None = None
     ip: str | None = None
     auth_time: float | None = None  # the login (or re-login) behind it; None: rows from before 0003
+    amr: tuple[str, ...] = ()  # how that login was made (RFC 8176); empty: rows from before 0006
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class CookieSession:
     user_agent: str | None = None
     ip: str | None = None
     auth_time: float | None = None  # the login (or re-login) behind it; None: rows from before 0003
+    amr: tuple[str, ...] = ()  # how that login was made (RFC 8176); empty: rows from before 0006
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,8 +112,10 @@ class FamilyStore(Protocol):
         """The user's live (unrevoked, unexpired) families."""
         ...
 
-    async def renew_auth_time(self, family_id: str, auth_time: float) -> bool:
-        """Record a re-login on an unrevoked family; False if it is revoked or gone."""
+    async def renew_auth_time(self, family_id: str, auth_time: float,
+                              methods: Sequence[str]) -> bool:
+        """Record a re-login (its time and ``amr``) on an unrevoked family; False if it is
+        revoked or gone."""
         ...
 
 
@@ -130,8 +132,9 @@ class CookieSessionStore(Protocol):
 
     async def delete_user_sessions(self, user_id: str, except_id: str | None = None) -> Sequence[str]: ...
 
-    async def renew_auth_time(self, session_id: str, auth_time: float) -> bool:
-        """Record a re-login on a live session; False if it is gone."""
+    async def renew_auth_time(self, session_id: str, auth_time: float,
+                              methods: Sequence[str]) -> bool:
+        """Record a re-login (its time and ``amr``) on a live session; False if it is gone."""
         ...
 
 

@@ -107,10 +107,11 @@ class ForgettingSessionStore:
         self._cache.forget(session_id)
         await self._store.touch_session(session_id, now, idle_expires_at)
 
-    async def renew_auth_time(self, session_id: str, auth_time: float) -> bool:
+    async def renew_auth_time(self, session_id: str, auth_time: float,
+                              methods: Sequence[str]) -> bool:
         self._cache.forget(session_id)
         try:
-            return await self._store.renew_auth_time(session_id, auth_time)
+            return await self._store.renew_auth_time(session_id, auth_time, methods)
         finally:
             self._cache.forget(session_id)
 

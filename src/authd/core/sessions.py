@@ -16,9 +16,11 @@ second (see ``authd.core.session_cache`` for why that stays safe).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from authd.clock import Clock
+from authd.core import amr as methods_of_login
 from authd.core import audit
 from authd.core.audit import Auditor
 from authd.core.ids import b64url, digest, new_secret
@@ -73,7 +75,9 @@ class CookieSessionService:
         self._audit = auditor
         self._clock = clock
 
-    async def start(self, user: User, client: ClientInfo) -> StartedSession:
+    async def start(self, user: User, client: ClientInfo, *, amr: Sequence[str]
+                    ) -> StartedSession:
+        """A new session for a login made with the methods ``amr`` (RFC 8176)."""
         now = self._clock.now()
         cookie_value = new_secret()
         token_hash = digest(cookie_value)
@@ -83,6 +87,7 @@ class CookieSessionService:
             idle_expires_at=min(now + self._idle, now + self._absolute),
             absolute_expires_at=now + self._absolute,
             user_agent=client.user_agent, ip=client.ip, auth_time=now,
+            amr=methods_of_login.normalise(amr),
         )
         await self._store.create_session(session)
         return StartedSession(cookie_value, session)

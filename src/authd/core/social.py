@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 
 from authd.clock import Clock
-from authd.core import audit
+from authd.core import amr, audit
 from authd.core.accounts import check_name, normalise_email
 from authd.core.audit import Auditor
 from authd.core.ids import b64url, digest, new_id, new_secret
@@ -243,7 +243,7 @@ class SocialLogins:
         if user is None or user.disabled:
             raise InvalidGrant("the code is invalid")
         return await self._tokens.start_family(user, client_id, scope, audience, client,
-                                               family_id=record.family_id)
+                                               amr=(amr.FEDERATED,), family_id=record.family_id)
 
     async def _revoke_replayed(self, family_id: str) -> None:
         """Revoke the family the first exchange created — waiting for it if that exchange is in flight.

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from authd.clock import Clock
+from authd.core import amr
 from authd.core.clients import ClientRegistry
 from authd.core.identities import IdentityLinks
 from authd.core.models import ClientInfo
@@ -103,7 +104,8 @@ class SocialCallbacks:
             one_time = await self._social.issue_code(
                 user, pending.client_id or self._clients.default_id, pending.app_challenge)
             return CodeIssued(pending.redirect_to, one_time)
-        return SignedIn(pending.redirect_to, await self._sessions.start(user, client))
+        return SignedIn(pending.redirect_to,
+                        await self._sessions.start(user, client, amr=(amr.FEDERATED,)))
 
     async def _refused(self, provider: LoginProvider, redirect_to: str, exc: SocialLoginError,
                        client: ClientInfo) -> Refused:

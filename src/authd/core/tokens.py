@@ -6,7 +6,7 @@ follow the family rules of ``authd.core.refresh``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ import orjson
 
 from authd import jose
 from authd.clock import Clock
+from authd.core import amr as methods_of_login
 from authd.core import audit, refresh
 from authd.core.audit import Auditor
 from authd.core.clients import ADMIN_SCOPE
@@ -102,8 +103,9 @@ class TokenService:
     # -- grants --------------------------------------------------------------
 
     async def start_family(self, user: User, client_id: str, scope: str, audience: str,
-                           client: ClientInfo, *, family_id: str | None = None) -> TokenPair:
-        """A new refresh family (one login) and its first token pair.
+                           client: ClientInfo, *, amr: Sequence[str],
+                           family_id: str | None = None) -> TokenPair:
+        """A new refresh family (one login, made with the methods ``amr``) and its first pair.
 
         ``family_id`` is given when it was fixed in advance (a social login's one-time code).
         """
@@ -116,6 +118,7 @@ class TokenService:
             idle_expires_at=now + min(s.refresh_idle_ttl, s.refresh_absolute_ttl),
             absolute_expires_at=now + s.refresh_absolute_ttl,
             user_agent=(client.user_agent or "")[:512] or None, ip=client.ip, auth_time=now,
+            amr=methods_of_login.normalise(amr),
         )
         await self._families.create_family(family)
         return self._pair(family, 0, scope)
@@ -188,19 +191,22 @@ class TokenService:
 
     def _pair(self, family: RefreshFamily, generation: int, scope: str) -> TokenPair:
         access = self.issue_access(family.user_id, family.client_id, scope, family.audience,
-                                   family.id, family_auth_time(family))
+                                   family.id, family_auth_time(family), family.amr)
         return TokenPair(access, self._policy.access_token_ttl,
                          refresh.mint(self._refresh_key, family.id, generation), scope)
 
     def issue_access(self, user_id: str, client_id: str, scope: str, audience: str,
-                     sid: str, auth_time: float) -> str:
-        """An access token; ``auth_time`` (OIDC Core 2) is the login behind its family."""
+                     sid: str, auth_time: float, amr: Sequence[str]) -> str:
+        """An access token; ``auth_time`` and ``amr`` (OIDC Core 2) are the login behind its
+        family. Families from before ``amr`` was recorded carry none (the claim is left out)."""
         now = int(self._clock.now())
-        claims = {
+        claims: dict[str, Any] = {
             "iss": self._policy.issuer, "sub": user_id, "aud": audience,
             "exp": now + self._policy.access_token_ttl, "iat": now, "jti": new_token_id(),
             "client_id": client_id, "scope": scope, "sid": sid, "auth_time": int(auth_time),
         }
+        if amr:
+            claims["amr"] = list(amr)
         return jose.encode_jwt(claims, self._keys.ring.signing_key, typ=ACCESS_TOKEN_TYP)
 
     def issue_client_access(self, client_id: str, scope: str, audience: str) -> AccessGrant:
@@ -219,18 +225,21 @@ class TokenService:
         token = jose.encode_jwt(claims, self._keys.ring.signing_key, typ=ACCESS_TOKEN_TYP)
         return AccessGrant(token, self._policy.access_token_ttl, scope)
 
-    async def renew_auth_time(self, claims: dict[str, Any]) -> str:
-        """After a re-login: record it on the token's family and answer a fresh access token.
+    async def renew_auth_time(self, claims: dict[str, Any], amr: Sequence[str]) -> str:
+        """After a re-login (made with ``amr``): record it on the token's family and answer a
+        fresh access token.
 
         The new token keeps the presented one's client, scope and audience; the
-        family's later refreshes carry the new ``auth_time`` too.
+        family's later refreshes carry the new ``auth_time`` and ``amr`` too.
         """
         now = self._clock.now()
         sid = str(claims.get("sid", ""))
-        if not sid or not await self._families.renew_auth_time(sid, now):
+        methods = methods_of_login.normalise(amr)
+        if not sid or not await self._families.renew_auth_time(sid, now, methods):
             raise Unauthenticated("the token's session has ended")
         return self.issue_access(str(claims["sub"]), str(claims.get("client_id", "")),
-                                 str(claims.get("scope", "")), str(claims["aud"]), sid, now)
+                                 str(claims.get("scope", "")), str(claims["aud"]), sid, now,
+                                 methods)
 
     # -- Bearer tokens at authd's own endpoints ------------------------------
 
@@ -336,7 +345,7 @@ class TokenService:
         return {"active": True, "token_type": "refresh_token", "sub": family.user_id,
                 "client_id": family.client_id, "scope": family.scope, "sid": family.id,
                 "iat": int(family.rotated_at), "iss": self._policy.issuer,
-                "auth_time": int(family_auth_time(family)),
+                "auth_time": int(family_auth_time(family)), "amr": list(family.amr),
                 "exp": int(min(family.idle_expires_at, family.absolute_expires_at))}
 
 

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authd.core import password_change
+from authd.core import amr
 from authd.core.models import CookieSession, User
 from authd.errors import Unauthenticated
 from authd.http.auth import (
@@ -31,7 +32,10 @@ def _user_json(user: User) -> dict[str, Any]:
 def _session_json(session: CookieSession) -> dict[str, Any]:
     return {"id": session.id, "created_at": int(session.created_at),
             "last_used_at": int(session.last_used_at),
-            "expires_at": int(min(session.idle_expires_at, session.absolute_expires_at))}
+            "expires_at": int(min(session.idle_expires_at, session.absolute_expires_at)),
+            "auth_time": int(session.auth_time if session.auth_time is not None
+                             else session.created_at),
+            "amr": list(session.amr)}
 
 
 async def login(request: Request) -> Response:
@@ -41,15 +45,14 @@ async def login(request: Request) -> Response:
     who = client_info(request)
     if "credential" in body:  # a passkey assertion with user verification: a whole login
         user = await svc.passkeys.sign_in(body.get("challenge_id"), body.get("credential"), who)
-        # amr: ["hwk", "user"]
-        started = await svc.cookie_sessions.start(user, who)
+        methods: tuple[str, ...] = (amr.HARDWARE_KEY, amr.USER_PRESENCE)
+    elif "code" in body or "token" in body:  # a mailed sign-in code or link
+        user = await sign_in_by_email(request, body.get("email"), body.get("code"), body.get("token"))
+        methods = (amr.EMAIL,)
     else:
-        if "code" in body or "token" in body:  # a mailed sign-in code or link
-            user = await sign_in_by_email(request, body.get("email"), body.get("code"),
-                                          body.get("token"))
-        else:
-            user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
-        started = await svc.cookie_sessions.start(user, who)
+        user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
+        methods = (amr.PASSWORD,)
+    started = await svc.cookie_sessions.start(user, who, amr=methods)
     response = json_response({"user": _user_json(user),
                               "csrf_token": svc.cookie_sessions.csrf_token(started.session)},
                              headers=NO_STORE)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authd.core import amr
 from authd.core.client_auth import Presented, presented_assertion
 from authd.core.clients import Client
 from authd.errors import (
@@ -88,7 +89,8 @@ async def token(request: Request) -> Response:
             raise InvalidGrant("wrong email or password") from None
         except EmailNotVerified as exc:
             raise EmailNotVerifiedGrant(exc.description) from None
-        pair = await svc.tokens.start_family(user, client.id, scope, audience, who)
+        pair = await svc.tokens.start_family(user, client.id, scope, audience, who,
+                                             amr=(amr.PASSWORD,))
     elif grant == EMAIL_CODE_GRANT:  # a mailed sign-in code (with its address) or link token
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
         audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
@@ -100,7 +102,8 @@ async def token(request: Request) -> Response:
                                           params.get("token"))
         except InvalidEmailToken as exc:
             raise InvalidGrant(exc.description) from None
-        pair = await svc.tokens.start_family(user, client.id, scope, audience, who)
+        pair = await svc.tokens.start_family(user, client.id, scope, audience, who,
+                                             amr=(amr.EMAIL,))
     elif grant == PASSKEY_GRANT:  # a passkey assertion with user verification: a whole login
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
         audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
@@ -109,8 +112,8 @@ async def token(request: Request) -> Response:
                                               _required(params, "credential"), who)
         except InvalidCredentials as exc:
             raise InvalidGrant(exc.description) from None
-        # amr: ["hwk", "user"]
-        pair = await svc.tokens.start_family(user, client.id, scope, audience, who)
+        pair = await svc.tokens.start_family(user, client.id, scope, audience, who,
+                                             amr=(amr.HARDWARE_KEY, amr.USER_PRESENCE))
     elif grant == "authorization_code":  # a social login's one-time code (token mode)
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
         audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))

@@ -69,13 +69,14 @@ class RedisCookieSessions:
             if ttl > 0:
                 await self._redis.set(f"{self._p}s:{session_id}", _encode(touched), px=ttl, xx=True)
 
-    async def renew_auth_time(self, session_id: str, auth_time: float) -> bool:
+    async def renew_auth_time(self, session_id: str, auth_time: float,
+                              methods: Sequence[str]) -> bool:
         async with _fail_closed():
             key = f"{self._p}s:{session_id}"
             raw = await self._redis.get(key)
             if not raw:
                 return False
-            renewed = replace(_decode(session_id, raw), auth_time=auth_time)
+            renewed = replace(_decode(session_id, raw), auth_time=auth_time, amr=tuple(methods))
             # KEEPTTL: a re-login proves the user again, it does not extend the session.
             stored = await self._redis.set(key, _encode(renewed), keepttl=True, xx=True)
         return bool(stored)
@@ -136,16 +137,19 @@ def _text(value: bytes | str) -> str:
 def _encode(s: CookieSession) -> bytes:
     # Positional; the id (in the key) holds the first half of the hash, the
     # record the second; times are whole seconds, later ones as offsets from
-    # creation. About 200 bytes with a browser's user agent. A last element,
-    # auth_time, is there only after a re-login: without it, the session's
-    # login is its creation.
+    # creation. About 200 bytes with a browser's user agent. Two optional
+    # last elements: auth_time (as an offset; without it, the session's login
+    # is its creation) and the login's amr (a list; without it, none known).
     created = int(s.created_at)
     fields = [b64url(s.token_hash[16:]), s.user_id, created,
               int(s.last_used_at) - created, int(s.idle_expires_at) - created,
               int(s.absolute_expires_at) - created,
               (s.user_agent or "")[:MAX_USER_AGENT], s.ip or ""]
-    if s.auth_time is not None and int(s.auth_time) != created:
-        fields.append(int(s.auth_time) - created)
+    auth_offset = int(s.auth_time) - created if s.auth_time is not None else 0
+    if auth_offset or s.amr:
+        fields.append(auth_offset)
+    if s.amr:
+        fields.append(list(s.amr))
     return orjson.dumps(fields)
 
 
@@ -157,4 +161,5 @@ def _decode(session_id: str, raw: bytes | str) -> CookieSession:
         created_at=float(created), last_used_at=float(created + used),
         idle_expires_at=float(created + idle), absolute_expires_at=float(created + absolute),
         user_agent=agent or None, ip=ip or None,
-        auth_time=float(created + (rest[0] if rest else 0)))
+        auth_time=float(created + (rest[0] if rest else 0)),
+        amr=tuple(str(m) for m in rest[1]) if len(rest) > 1 else ())

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from authd.core.models import AuditEvent, RefreshFamily, Rotated
-from authd.storage.sql._base import SqlRepository, to_model
+from authd.storage.sql import amr
+from authd.storage.sql._base import SqlRepository
 from authd.storage.sql.audit import INSERT_EVENT, event_params
 from authd.storage.sql.tables import refresh_families as t
 from authd.storage.sql.users import user_from_row
@@ -37,12 +38,13 @@ _ROTATE_PG = (
 
 class SqlFamilies(SqlRepository):
     async def create_family(self, family: RefreshFamily) -> None:
-        statement = insert(t).values(**{c.name: getattr(family, c.name) for c in t.c})
+        values = {c.name: getattr(family, c.name) for c in t.c}
+        statement = insert(t).values(**{**values, "amr": amr.encode(family.amr)})
         await self._db.write(lambda c: c.execute(statement))
 
     async def get_family(self, family_id: str) -> RefreshFamily | None:
         row = await self._db.fetch_one(_BY_ID, {"id": family_id})
-        return RefreshFamily(**row) if row else None
+        return RefreshFamily(**amr.from_row(row)) if row else None
 
     async def rotate(self, family_id: str, expected: int, now: float, idle_expires_at: float,
                      event: AuditEvent) -> Rotated | None:
@@ -68,11 +70,12 @@ class SqlFamilies(SqlRepository):
                         t.c.idle_expires_at > now, t.c.absolute_expires_at > now)
                  .order_by(t.c.created_at))
         rows = await self._db.read(lambda c: c.execute(query).all())
-        return [to_model(RefreshFamily, row) for row in rows]
+        return [RefreshFamily(**amr.from_row(row._asdict())) for row in rows]
 
-    async def renew_auth_time(self, family_id: str, auth_time: float) -> bool:
+    async def renew_auth_time(self, family_id: str, auth_time: float,
+                              methods: Sequence[str]) -> bool:
         statement = (update(t).where(t.c.id == family_id, t.c.revoked_at.is_(None))
-                     .values(auth_time=auth_time))
+                     .values(auth_time=auth_time, amr=amr.encode(methods)))
         return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
 
 

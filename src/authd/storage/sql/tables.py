@@ -86,6 +86,7 @@ refresh_families = Table(
     Column("user_agent", String(512), nullable=True),
     Column("ip", String(64), nullable=True),
     Column("auth_time", Float, nullable=True),
+    Column("amr", Text, nullable=True),  # JSON array (RFC 8176 values); NULL: rows before 0006
     Index("ix_refresh_families_user", "user_id"),
 )
 
@@ -102,6 +103,7 @@ cookie_sessions = Table(
     Column("user_agent", String(512), nullable=True),
     Column("ip", String(64), nullable=True),
     Column("auth_time", Float, nullable=True),
+    Column("amr", Text, nullable=True),  # JSON array (RFC 8176 values); NULL: rows before 0006
     Index("ix_cookie_sessions_user", "user_id"),
 )
 
@@ -212,4 +214,36 @@ passkeys = Table(
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float, nullable=True),
     Index("ix_passkeys_user", "user_id"),
+)
+
+totp_factors = Table(
+    "totp_factors",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret_enc", LargeBinary, nullable=False),  # sealed under the root secret
+    Column("created_at", Float, nullable=False),
+    Column("confirmed_at", Float, nullable=True),  # NULL: enrolment pending
+    Column("last_step", BigInteger, nullable=True),  # the last accepted time step (no replay)
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("code_hash", LargeBinary(32), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+)
+
+mfa_tokens = Table(
+    "mfa_tokens",
+    metadata,
+    Column("token_hash", LargeBinary(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("binding", Text, nullable=False),  # JSON: first factor's amr, mode, client, scope...
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("used_at", Float, nullable=True),
+    Index("ix_mfa_tokens_expires", "expires_at"),
 )
