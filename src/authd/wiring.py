@@ -49,6 +49,7 @@ from authd.core.policies import (
 from authd.core.ports import CookieSessionStore
 from authd.core.ratelimit import BruteForceGuard, RateLimitStore
 from authd.core.revocation import Revocations
+from authd.core.second_factors import SecondFactors
 from authd.core.secrets import ServerSecrets
 from authd.core.session_cache import ForgettingSessionStore, SessionCache
 from authd.core.sessions import CookieSessionService
@@ -96,6 +97,7 @@ class UseCases:
     social_callback: SocialCallbacks
     identity_links: IdentityLinks
     reauth: Reauthentication
+    second_factors: SecondFactors
     clients: ClientRegistry
     client_auth: ClientAuthenticator
     client_credentials: ClientCredentials
@@ -132,6 +134,7 @@ class Services:
     social: SocialLogins
     identity_links: IdentityLinks
     reauth: Reauthentication
+    second_factors: SecondFactors
     providers: dict[str, ProviderClient]
     provider_http: httpx.AsyncClient | None
     redis: Redis | None = None
@@ -349,6 +352,9 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                                                  auditor, clock, notify=email.notify_user),
                     reauth=Reauthentication(store.users, hasher, guard, cookie_store, tokens,
                                             auditor, clock),
+                    second_factors=SecondFactors(store.second_factors, store.users, secrets,
+                                                 settings.mail.product_name, auditor, clock,
+                                                 notify=email.notify_user),
                     providers=providers, provider_http=provider_http,
                     redis=redis, fanout=fanout, session_cache=session_cache,
                     email=email, mail_worker=worker)
@@ -454,7 +460,8 @@ def _use_cases(svc: Services) -> UseCases:
         cookie_sessions=svc.cookie_sessions, directory=svc.directory, social=svc.social,
         social_callback=SocialCallbacks(svc.social, svc.identity_links, svc.cookie_sessions,
                                         svc.clients, svc.clock),
-        identity_links=svc.identity_links, reauth=svc.reauth, clients=svc.clients,
+        identity_links=svc.identity_links, reauth=svc.reauth,
+        second_factors=svc.second_factors, clients=svc.clients,
         client_auth=svc.client_auth,
         client_credentials=ClientCredentials(svc.clients, svc.client_auth, svc.tokens,
                                              svc.auditor, svc.settings.audience),

@@ -218,3 +218,33 @@ class PasskeyUse(StrEnum):
     OK = "ok"
     REPLAYED = "replayed"
     COUNTER_MOVED = "counter_moved"
+class TotpFactor:
+    """A user's TOTP factor. The secret is sealed under the root secret, bound to the user id.
+
+    ``confirmed_at`` is None while enrolment waits for a first code; ``last_step``
+    is the last time step accepted (a code is accepted at most once).
+    """
+
+    user_id: str
+    secret_enc: bytes
+    created_at: float
+    confirmed_at: float | None = None
+    last_step: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MfaChallenge:
+    """A login waiting for its second factor; only the mfa_token's SHA-256 is kept.
+
+    ``binding`` is what the finished login must match (the first factor's amr, the mode,
+    and in token mode the client, scope, audience and a fixed family id); ``attempts``
+    counts tries, each one made before the factor is checked.
+    """
+
+    token_hash: bytes
+    user_id: str
+    binding: dict[str, Any]
+    created_at: float
+    expires_at: float
+    attempts: int = 0
+    used_at: float | None = None

@@ -17,6 +17,7 @@ from authd.core.models import (
     CookieSession,
     Identity,
     KeyRecord,
+    MfaChallenge,
     OneTimeCode,
     OutboxItem,
     OutgoingMail,
@@ -26,6 +27,7 @@ from authd.core.models import (
     Revocation,
     Rotated,
     UsedChallenge,
+    TotpFactor,
     User,
 )
 from authd.core.social_models import PendingLogin, Profile
@@ -352,6 +354,54 @@ class WebhookOutbox(Protocol):
         ...
 
     async def prune_webhooks(self, done_before: float) -> int: ...
+class SecondFactorStore(Protocol):
+    """TOTP factors, recovery codes and waiting second steps; every check-and-use is atomic."""
+
+    async def put_pending_totp(self, factor: TotpFactor) -> bool:
+        """Store an unconfirmed factor (replacing an unconfirmed one); False if one is confirmed."""
+        ...
+
+    async def get_totp(self, user_id: str) -> TotpFactor | None: ...
+
+    async def confirm_totp(self, user_id: str, step: int, now: float,
+                           recovery_hashes: Sequence[bytes]) -> bool:
+        """Confirm a pending factor at ``step`` and replace the recovery codes, in one
+        transaction; False if there is no pending factor."""
+        ...
+
+    async def accept_step(self, user_id: str, step: int) -> bool:
+        """Compare-and-set: record ``step`` as the last accepted one if it is later than the
+        last; False if it is not (a replay) or the factor is gone or unconfirmed."""
+        ...
+
+    async def delete_totp(self, user_id: str) -> bool:
+        """Remove the factor and the recovery codes; False if there was no factor."""
+        ...
+
+    async def replace_recovery_codes(self, user_id: str, hashes: Sequence[bytes],
+                                     now: float) -> None:
+        """The old set is void, in the same transaction."""
+        ...
+
+    async def use_recovery_code(self, user_id: str, code_hash: bytes, now: float) -> bool:
+        """Mark an unused code used; False if it is unknown or used (compare-and-set)."""
+        ...
+
+    async def recovery_codes_left(self, user_id: str) -> int: ...
+
+    async def add_challenge(self, challenge: MfaChallenge) -> None: ...
+
+    async def count_attempt(self, token_hash: bytes, now: float, max_attempts: int
+                            ) -> MfaChallenge | None:
+        """Count one try on a live, unused challenge that has tries left, and return it;
+        None otherwise (unknown, used, expired, or out of tries)."""
+        ...
+
+    async def finish_challenge(self, token_hash: bytes, now: float) -> bool:
+        """Mark used; False if it already was (single use under concurrency)."""
+        ...
+
+    async def prune_challenges(self, now: float) -> int: ...
 
 
 class Mailer(Protocol):

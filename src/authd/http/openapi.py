@@ -543,6 +543,47 @@ def _passkeys() -> Schema:
     }
 
 
+_RECOVERY_CODES = _obj({"recovery_codes": {"type": "array", "items": _STR, "minItems": 10,
+                                            "maxItems": 10}}, ["recovery_codes"])
+_RECOVERY_EXAMPLE = {"recovery_codes": ["k7dmp-x3qaz", "..."]}
+
+
+def _mfa() -> Schema:
+    return {
+        "/v1/mfa": {"get": _op(
+            "mfaStatus", "The caller's second factors: TOTP on or off, passkey count, unused "
+            "recovery codes",
+            {"200": _ok("status", _obj({"totp": _BOOL, "passkeys": _INT,
+                                        "recovery_codes_left": _INT},
+                                       ["totp", "passkeys", "recovery_codes_left"]),
+                        {"totp": True, "passkeys": 0, "recovery_codes_left": 9}),
+             **_errors(401, 503)}, security=_BEARER_OR_COOKIE)},
+        "/v1/mfa/totp": {
+            "post": _op(
+                "beginTotp", "Start TOTP enrolment (needs a recent login): a new secret, pending "
+                "until confirmed; 409 if TOTP is already on",
+                {"200": _ok("the secret, its otpauth:// URI and that URI as an SVG QR code",
+                            _obj({"secret": _STR, "otpauth_uri": _STR, "qr_svg": _STR},
+                                 ["secret", "otpauth_uri", "qr_svg"])),
+                 **_errors(401, 403, 409, 503)}, security=_BEARER_OR_COOKIE_CSRF),
+            "delete": _op(
+                "disableTotp", "Remove TOTP and the recovery codes (needs a recent login)",
+                {"204": _ok("removed"), **_errors(401, 403, 404, 503)},
+                security=_BEARER_OR_COOKIE_CSRF)},
+        "/v1/mfa/totp/confirm": {"post": _op(
+            "confirmTotp", "Turn the pending TOTP factor on with a first code (needs a recent "
+            "login); answers ten single-use recovery codes, shown only this once",
+            {"200": _ok("the recovery codes", _RECOVERY_CODES, _RECOVERY_EXAMPLE),
+             **_errors(400, 401, 403, 409, 413, 415, 503)}, security=_BEARER_OR_COOKIE_CSRF,
+            body=_content(_obj({"code": _CODE}, ["code"]), {"code": "123456"}, _JSON))},
+        "/v1/mfa/recovery-codes": {"post": _op(
+            "regenerateRecoveryCodes", "A new set of ten recovery codes (needs a recent login); "
+            "the old set is void; 409 without TOTP",
+            {"200": _ok("the recovery codes", _RECOVERY_CODES, _RECOVERY_EXAMPLE),
+             **_errors(401, 403, 409, 503)}, security=_BEARER_OR_COOKIE_CSRF)},
+    }
+
+
 def _public() -> Schema:
     return {
         "/v1/revocations": {"get": _op(
@@ -816,8 +857,8 @@ def _components() -> Schema:
 def openapi_document() -> dict[str, Any]:
     """Built once; tests compare it with the app's routes and fuzz a server against it."""
     paths: dict[str, Any] = {**_accounts(), **_oauth2(), **_sessions(), **_email(),
-                             **_identities(), **_passkeys(), **_public(), **_your_data(),
-                             **_admin(), **_pages()}
+                             **_identities(), **_passkeys(), **_mfa(), **_public(),
+                             **_your_data(), **_admin(), **_pages()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "authd", "version": authd.__version__,

@@ -16,6 +16,7 @@ from authd.storage.sql.keys import SqlKeys
 from authd.storage.sql.outbox import SqlOutbox
 from authd.storage.sql.passkeys import SqlPasskeys
 from authd.storage.sql.revocations import SqlRevocations
+from authd.storage.sql.second_factors import SqlSecondFactors
 from authd.storage.sql.sessions import SqlCookieSessions
 from authd.storage.sql.social import SqlIdentities, SqlOneTimeCodes, SqlPendingLogins
 from authd.storage.sql.users import SqlUsers
@@ -40,6 +41,7 @@ class SqlStore:
     erasure: SqlErasure
     webhooks: SqlWebhooks
     passkeys: SqlPasskeys
+    second_factors: SqlSecondFactors
 
     @classmethod
     def over(cls, db: Database) -> SqlStore:
@@ -49,7 +51,8 @@ class SqlStore:
                    audit=audit, identities=SqlIdentities(db), codes=SqlOneTimeCodes(db),
                    pending=SqlPendingLogins(db), email_tokens=SqlEmailTokens(db),
                    outbox=SqlOutbox(db), client_assertions=SqlClientAssertions(db),
-                   erasure=SqlErasure(db), webhooks=SqlWebhooks(db), passkeys=SqlPasskeys(db))
+                   erasure=SqlErasure(db), webhooks=SqlWebhooks(db), passkeys=SqlPasskeys(db),
+                   second_factors=SqlSecondFactors(db))
 
     async def ping(self) -> None:
         await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

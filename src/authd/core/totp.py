@@ -1,0 +1,64 @@
+"""TOTP (RFC 6238 over RFC 4226): SHA-1, 6 digits, 30-second steps, one step of drift either way.
+
+Pure arithmetic over ``hmac``, so that the core needs no OTP library;
+``pyotp`` checks it as an independent oracle in the tests. A code is
+identified by its time step: the caller accepts each step at most once per
+user (compare-and-set in the store), which is what makes a code single-use.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+from urllib.parse import quote, urlencode
+
+DIGITS = 6
+PERIOD = 30
+DRIFT_STEPS = 1  # a code from the previous or next step still counts (clock skew, typing time)
+SECRET_BYTES = 20  # 160 bits, the HMAC-SHA-1 block's natural key size (RFC 4226 4)
+
+
+def new_secret() -> bytes:
+    return secrets.token_bytes(SECRET_BYTES)
+
+
+def to_base32(secret: bytes) -> str:
+    """The form authenticator apps take: base32 without padding."""
+    return base64.b32encode(secret).decode().rstrip("=")
+
+
+def step_at(now: float) -> int:
+    return int(now // PERIOD)
+
+
+def code_at(secret: bytes, step: int) -> str:
+    """The code for one time step (RFC 4226 5.3: dynamic truncation)."""
+    mac = hmac.digest(secret, step.to_bytes(8, "big"), "sha1")
+    offset = mac[-1] & 0x0F
+    value = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFF_FFFF
+    return str(value % 10**DIGITS).zfill(DIGITS)
+
+
+def matching_step(secret: bytes, code: str, now: float) -> int | None:
+    """The time step whose code ``code`` is, within the drift window; None if none is.
+
+    Every step of the window is compared (in constant time), so the answer's
+    timing says nothing about which step matched.
+    """
+    if len(code) != DIGITS or not code.isascii() or not code.isdigit():
+        return None
+    current = step_at(now)
+    found = None
+    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+        if hmac.compare_digest(code_at(secret, step), code):
+            found = step
+    return found
+
+
+def otpauth_uri(secret: bytes, issuer: str, account: str) -> str:
+    """The ``otpauth://totp/...`` URI authenticator apps read from a QR code."""
+    label = quote(f"{issuer}:{account}", safe="@:")
+    query = urlencode({"secret": to_base32(secret), "issuer": issuer, "algorithm": "SHA1",
+                       "digits": DIGITS, "period": PERIOD})
+    return f"otpauth://totp/{label}?{query}"

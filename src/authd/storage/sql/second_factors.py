@@ -1,0 +1,128 @@
+"""TOTP factors, recovery codes and waiting second steps (mfa tokens).
+
+Every check-and-use is one conditional UPDATE: of two requests with the same
+code (or the same mfa_token), exactly one matches a row — PostgreSQL's row
+lock or SQLite's single writer decides which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
+
+from authd.core.models import MfaChallenge, TotpFactor
+from authd.storage.sql._base import SqlRepository
+from authd.storage.sql.tables import mfa_tokens, recovery_codes, totp_factors
+
+
+def _factor(row: Any) -> TotpFactor:
+    data = dict(row._mapping)
+    return TotpFactor(**{**data, "secret_enc": bytes(data["secret_enc"])})
+
+
+def _challenge(row: Any) -> MfaChallenge:
+    data = dict(row._mapping)
+    return MfaChallenge(**{**data, "token_hash": bytes(data["token_hash"]),
+                           "binding": orjson.loads(data["binding"])})
+
+
+def _replace_codes(c: Connection, user_id: str, hashes: Sequence[bytes], now: float) -> None:
+    c.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
+    if hashes:
+        c.execute(insert(recovery_codes), [
+            {"user_id": user_id, "code_hash": h, "created_at": now, "used_at": None}
+            for h in hashes])
+
+
+class SqlSecondFactors(SqlRepository):
+    async def put_pending_totp(self, factor: TotpFactor) -> bool:
+        t = totp_factors
+
+        def put(c: Connection) -> bool:
+            current = c.execute(select(t.c.confirmed_at).where(t.c.user_id == factor.user_id)
+                                ).first()
+            if current is not None and current.confirmed_at is not None:
+                return False
+            c.execute(delete(t).where(t.c.user_id == factor.user_id))
+            c.execute(insert(t).values(user_id=factor.user_id, secret_enc=factor.secret_enc,
+                                       created_at=factor.created_at, confirmed_at=None,
+                                       last_step=None))
+            return True
+        return await self._db.write(put)
+
+    async def get_totp(self, user_id: str) -> TotpFactor | None:
+        query = select(totp_factors).where(totp_factors.c.user_id == user_id)
+        row = await self._db.read(lambda c: c.execute(query).first())
+        return _factor(row) if row is not None else None
+
+    async def confirm_totp(self, user_id: str, step: int, now: float,
+                           recovery_hashes: Sequence[bytes]) -> bool:
+        t = totp_factors
+        mark = (update(t).where(t.c.user_id == user_id, t.c.confirmed_at.is_(None))
+                .values(confirmed_at=now, last_step=step))
+
+        def confirm(c: Connection) -> bool:
+            if c.execute(mark).rowcount != 1:
+                return False
+            _replace_codes(c, user_id, recovery_hashes, now)
+            return True
+        return await self._db.write(confirm)
+
+    async def accept_step(self, user_id: str, step: int) -> bool:
+        t = totp_factors
+        statement = (update(t).where(t.c.user_id == user_id, t.c.confirmed_at.is_not(None),
+                                     or_(t.c.last_step.is_(None), t.c.last_step < step))
+                     .values(last_step=step))
+        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
+
+    async def delete_totp(self, user_id: str) -> bool:
+        def remove(c: Connection) -> bool:
+            c.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
+            return c.execute(delete(totp_factors).where(totp_factors.c.user_id == user_id)
+                             ).rowcount > 0
+        return await self._db.write(remove)
+
+    async def replace_recovery_codes(self, user_id: str, hashes: Sequence[bytes],
+                                     now: float) -> None:
+        await self._db.write(lambda c: _replace_codes(c, user_id, hashes, now))
+
+    async def use_recovery_code(self, user_id: str, code_hash: bytes, now: float) -> bool:
+        r = recovery_codes
+        statement = (update(r).where(r.c.user_id == user_id, r.c.code_hash == code_hash,
+                                     r.c.used_at.is_(None)).values(used_at=now))
+        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
+
+    async def recovery_codes_left(self, user_id: str) -> int:
+        r = recovery_codes
+        query = select(func.count()).select_from(r).where(r.c.user_id == user_id,
+                                                          r.c.used_at.is_(None))
+        return int(await self._db.read(lambda c: c.execute(query).scalar_one()))
+
+    async def add_challenge(self, challenge: MfaChallenge) -> None:
+        statement = insert(mfa_tokens).values(
+            token_hash=challenge.token_hash, user_id=challenge.user_id,
+            binding=orjson.dumps(challenge.binding).decode(), created_at=challenge.created_at,
+            expires_at=challenge.expires_at, attempts=challenge.attempts, used_at=None)
+        await self._db.write(lambda c: c.execute(statement))
+
+    async def count_attempt(self, token_hash: bytes, now: float, max_attempts: int
+                            ) -> MfaChallenge | None:
+        m = mfa_tokens
+        statement = (update(m).where(m.c.token_hash == token_hash, m.c.used_at.is_(None),
+                                     m.c.expires_at > now, m.c.attempts < max_attempts)
+                     .values(attempts=m.c.attempts + 1).returning(*m.c))
+        row = await self._db.write(lambda c: c.execute(statement).first())
+        return _challenge(row) if row is not None else None
+
+    async def finish_challenge(self, token_hash: bytes, now: float) -> bool:
+        m = mfa_tokens
+        statement = (update(m).where(m.c.token_hash == token_hash, m.c.used_at.is_(None))
+                     .values(used_at=now))
+        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
+
+    async def prune_challenges(self, now: float) -> int:
+        statement = delete(mfa_tokens).where(mfa_tokens.c.expires_at <= now)
+        return await self._db.write(lambda c: int(c.execute(statement).rowcount))

@@ -1,0 +1,80 @@
+"""The second-factor store's compare-and-sets, on SQLite and PostgreSQL, under concurrency.
+
+What users rely on: one TOTP code, one recovery code and one mfa_token each
+open at most one login, however many requests race with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from authd.core.ids import digest, new_id
+from authd.core.models import MfaChallenge, TotpFactor, User
+from authd.storage.sql import SqlStore
+from authd.storage.sql.db import Database
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def sql(migrated_db: Database) -> SqlStore:
+    """A migrated SQL store on SQLite and on PostgreSQL."""
+    return SqlStore.over(migrated_db)
+
+
+async def _user(store: SqlStore) -> str:
+    user = User(id=new_id(), email=f"{new_id()}@example.com", email_verified=True, name=None,
+                password_hash=None, disabled=False, created_at=NOW)
+    await store.users.create_user(user)
+    return user.id
+
+
+async def test_a_time_step_is_accepted_once_even_in_parallel(sql: SqlStore) -> None:
+    """Of ten parallel uses of one step exactly one wins; an older step after it loses."""
+    user_id = await _user(sql)
+    factors = sql.second_factors
+    assert await factors.put_pending_totp(TotpFactor(user_id, b"sealed", NOW))
+    assert not await factors.accept_step(user_id, 100)  # pending factors accept nothing
+    assert await factors.confirm_totp(user_id, 100, NOW, [digest("a"), digest("b")])
+    assert not await factors.put_pending_totp(TotpFactor(user_id, b"other", NOW))
+    results = await asyncio.gather(*(factors.accept_step(user_id, 101) for _ in range(10)))
+    assert sorted(results) == [False] * 9 + [True]
+    assert not await factors.accept_step(user_id, 100)
+    assert await factors.accept_step(user_id, 102)
+
+
+async def test_a_recovery_code_is_used_once_and_removal_voids_the_set(sql: SqlStore) -> None:
+    """Parallel uses of one code: one wins; codes left counts down; deleting TOTP voids them."""
+    user_id = await _user(sql)
+    factors = sql.second_factors
+    await factors.put_pending_totp(TotpFactor(user_id, b"sealed", NOW))
+    await factors.confirm_totp(user_id, 1, NOW, [digest("a"), digest("b")])
+    results = await asyncio.gather(*(factors.use_recovery_code(user_id, digest("a"), NOW)
+                                     for _ in range(8)))
+    assert sorted(results) == [False] * 7 + [True]
+    assert await factors.recovery_codes_left(user_id) == 1
+    assert not await factors.use_recovery_code(await _user(sql), digest("b"), NOW)  # not theirs
+    assert await factors.delete_totp(user_id)
+    assert await factors.recovery_codes_left(user_id) == 0
+    assert not await factors.use_recovery_code(user_id, digest("b"), NOW)
+
+
+async def test_an_mfa_token_counts_tries_expires_and_finishes_once(sql: SqlStore) -> None:
+    """Tries stop at the limit; an expired token yields nothing; finishing is single-use."""
+    user_id = await _user(sql)
+    factors = sql.second_factors
+    token = MfaChallenge(digest("t"), user_id, {"amr": ["pwd"], "mode": "session"}, NOW, NOW + 300)
+    await factors.add_challenge(token)
+    for attempt in range(1, 4):
+        counted = await factors.count_attempt(token.token_hash, NOW, 3)
+        assert counted is not None and counted.attempts == attempt
+        assert counted.binding == {"amr": ["pwd"], "mode": "session"}
+    assert await factors.count_attempt(token.token_hash, NOW, 3) is None
+    assert await factors.count_attempt(token.token_hash, NOW + 300, 5) is None  # expired
+    results = await asyncio.gather(*(factors.finish_challenge(token.token_hash, NOW)
+                                     for _ in range(5)))
+    assert sorted(results) == [False] * 4 + [True]
+    assert await factors.count_attempt(token.token_hash, NOW, 5) is None  # used
+    assert await factors.prune_challenges(NOW + 301) == 1
