@@ -20,6 +20,8 @@ no class here shares a name with a codec error.
     ├── InvalidClient               401 invalid_client
     ├── InvalidCredentials          401 invalid_credentials
     ├── Unauthenticated             401 invalid_token (+ WWW-Authenticate)
+    ├── MfaRequired                 401 mfa_required at /v1/session, 400 at the token
+    │                                   endpoint (+ mfa_token and factors in the body)
     ├── InsufficientUserAuthentication
     │                               401 insufficient_user_authentication (+ WWW-Authenticate
     │                                   with max_age, RFC 9470)
@@ -124,6 +126,23 @@ class Unauthenticated(AuthdError):
     """No valid credential: no or a bad Bearer token, no live session (a 401 with a challenge)."""
 
     status, code, default_description = 401, "invalid_token", "the token is invalid"
+
+
+class MfaRequired(AuthdError):
+    """The first factor was right; the login waits for a second one (no token, no cookie).
+
+    The token endpoint answers 400 (an OAuth error), ``/v1/session`` 401; both
+    carry the ``mfa_token`` that completes the login and the factors that may.
+    """
+
+    status, code = 401, "mfa_required"
+    default_description = "a second factor is required to finish signing in"
+
+    def __init__(self, mfa_token: str, factors: list[str], *, status: int = 401) -> None:
+        super().__init__()
+        self.mfa_token = mfa_token
+        self.factors = factors
+        self.status = status
 
 
 class InsufficientUserAuthentication(AuthdError):

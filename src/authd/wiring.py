@@ -50,6 +50,7 @@ from authd.core.ports import CookieSessionStore
 from authd.core.ratelimit import BruteForceGuard, RateLimitStore
 from authd.core.revocation import Revocations
 from authd.core.second_factors import SecondFactors
+from authd.core.second_step import SecondStep
 from authd.core.secrets import ServerSecrets
 from authd.core.session_cache import ForgettingSessionStore, SessionCache
 from authd.core.sessions import CookieSessionService
@@ -98,6 +99,7 @@ class UseCases:
     identity_links: IdentityLinks
     reauth: Reauthentication
     second_factors: SecondFactors
+    second_step: SecondStep
     clients: ClientRegistry
     client_auth: ClientAuthenticator
     client_credentials: ClientCredentials
@@ -135,6 +137,7 @@ class Services:
     identity_links: IdentityLinks
     reauth: Reauthentication
     second_factors: SecondFactors
+    second_step: SecondStep
     providers: dict[str, ProviderClient]
     provider_http: httpx.AsyncClient | None
     redis: Redis | None = None
@@ -334,8 +337,13 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                         on_sign_up=email.send_verification)
     provider_http, providers = _providers(settings, clock)
     pending = SealedPendingLogins(store.pending, secrets)  # state, nonce, verifier: sealed
+    second_factors = SecondFactors(store.second_factors, store.users, secrets,
+                                   settings.mail.product_name, auditor, clock,
+                                   notify=email.notify_user)
+    second_step = SecondStep(second_factors, store.second_factors, store.users, guard, auditor,
+                             clock)
     social = SocialLogins(store.users, store.identities, store.codes, pending, tokens,
-                          auditor, clock)
+                          auditor, clock, second_step=second_step)
     clients = ClientRegistry(client_policy(settings))
     jwks_fetcher, client_auth = _client_auth(settings, clients, store, guard, auditor, clock)
     services = Services(settings=settings, clock=clock, store=store, secrets=secrets, hasher=hasher,
@@ -352,9 +360,7 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                                                  auditor, clock, notify=email.notify_user),
                     reauth=Reauthentication(store.users, hasher, guard, cookie_store, tokens,
                                             auditor, clock),
-                    second_factors=SecondFactors(store.second_factors, store.users, secrets,
-                                                 settings.mail.product_name, auditor, clock,
-                                                 notify=email.notify_user),
+                    second_factors=second_factors, second_step=second_step,
                     providers=providers, provider_http=provider_http,
                     redis=redis, fanout=fanout, session_cache=session_cache,
                     email=email, mail_worker=worker)
@@ -459,9 +465,9 @@ def _use_cases(svc: Services) -> UseCases:
         settings=svc.settings, clock=svc.clock, accounts=svc.accounts, tokens=svc.tokens,
         cookie_sessions=svc.cookie_sessions, directory=svc.directory, social=svc.social,
         social_callback=SocialCallbacks(svc.social, svc.identity_links, svc.cookie_sessions,
-                                        svc.clients, svc.clock),
+                                        svc.clients, svc.clock, second_step=svc.second_step),
         identity_links=svc.identity_links, reauth=svc.reauth,
-        second_factors=svc.second_factors, clients=svc.clients,
+        second_factors=svc.second_factors, second_step=svc.second_step, clients=svc.clients,
         client_auth=svc.client_auth,
         client_credentials=ClientCredentials(svc.clients, svc.client_auth, svc.tokens,
                                              svc.auditor, svc.settings.audience),

@@ -42,6 +42,7 @@ from authd.core.audit import Auditor
 from authd.core.ids import b64url, digest, new_id, new_secret
 from authd.core.models import ClientInfo, Identity, OneTimeCode, User
 from authd.core.ports import IdentityStore, OneTimeCodeStore, PendingLoginStore, UserStore
+from authd.core.second_step import Binding, SecondStep
 from authd.core.secrets import ServerSecrets
 from authd.core.social_models import (
     PENDING_TTL,
@@ -130,8 +131,9 @@ def _bound_to(key: str) -> bytes:
 class SocialLogins:
     def __init__(self, users: UserStore, identities: IdentityStore, codes: OneTimeCodeStore,
                  pending: PendingLoginStore, tokens: TokenService, auditor: Auditor,
-                 clock: Clock) -> None:
+                 clock: Clock, *, second_step: SecondStep | None = None) -> None:
         self._users = users
+        self._second_step = second_step  # asks users with a second factor for it
         self._identities = identities
         self._codes = codes
         self._pending = pending
@@ -242,6 +244,9 @@ class SocialLogins:
         user = await self._users.get_user(record.user_id)
         if user is None or user.disabled:
             raise InvalidGrant("the code is invalid")
+        if self._second_step is not None:  # the family id stays fixed: a replay still revokes it
+            await self._second_step.gate(user, Binding.for_tokens(
+                (amr.FEDERATED,), client_id, scope, audience, record.family_id))
         return await self._tokens.start_family(user, client_id, scope, audience, client,
                                                amr=(amr.FEDERATED,), family_id=record.family_id)
 

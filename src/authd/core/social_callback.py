@@ -26,10 +26,11 @@ from authd.core.clients import ClientRegistry
 from authd.core.identities import IdentityLinks
 from authd.core.models import ClientInfo
 from authd.core.ports import LoginProvider
+from authd.core.second_step import Binding, SecondStep
 from authd.core.sessions import CookieSessionService, StartedSession
 from authd.core.social import SocialLogins
 from authd.core.social_models import PendingLogin
-from authd.errors import InvalidState, SocialLoginError
+from authd.errors import InvalidState, MfaRequired, SocialLoginError
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +52,32 @@ class Linked:
 
 
 @dataclass(frozen=True, slots=True)
+class SecondFactorNeeded:
+    """A session-mode social login of a user with a second factor: no cookie yet.
+
+    The browser goes back to the app with the mfa_token in the URL fragment (never
+    sent to a server, never in a Referer); the app finishes with POST /v1/session/mfa.
+    """
+
+    redirect_to: str
+    mfa_token: str
+    factors: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Refused:
     redirect_to: str
     error: SocialLoginError
 
 
-CallbackOutcome = SignedIn | CodeIssued | Linked | Refused
+CallbackOutcome = SignedIn | CodeIssued | Linked | SecondFactorNeeded | Refused
 
 
 class SocialCallbacks:
     def __init__(self, social: SocialLogins, links: IdentityLinks,
-                 sessions: CookieSessionService, clients: ClientRegistry, clock: Clock) -> None:
+                 sessions: CookieSessionService, clients: ClientRegistry, clock: Clock, *,
+                 second_step: SecondStep | None = None) -> None:
+        self._second_step = second_step
         self._social = social
         self._links = links
         self._sessions = sessions
@@ -104,6 +120,11 @@ class SocialCallbacks:
             one_time = await self._social.issue_code(
                 user, pending.client_id or self._clients.default_id, pending.app_challenge)
             return CodeIssued(pending.redirect_to, one_time)
+        if self._second_step is not None:
+            try:
+                await self._second_step.gate(user, Binding.for_session((amr.FEDERATED,)))
+            except MfaRequired as exc:
+                return SecondFactorNeeded(pending.redirect_to, exc.mfa_token, exc.factors)
         return SignedIn(pending.redirect_to,
                         await self._sessions.start(user, client, amr=(amr.FEDERATED,)))
 

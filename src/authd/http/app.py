@@ -48,6 +48,7 @@ ROUTES = [
     Route("/v1/session", session.login, methods=["POST"]),
     Route("/v1/session", session.current, methods=["GET"]),
     Route("/v1/session", session.logout, methods=["DELETE"]),
+    Route("/v1/session/mfa", session.finish_second_step, methods=["POST"]),
     Route("/v1/password", session.change_password, methods=["POST"]),
     Route("/v1/reauth", reauth.reauth, methods=["POST"]),
     Route("/v1/email", email.change_email, methods=["POST"]),

@@ -21,6 +21,7 @@ from authd.errors import (
     InsufficientUserAuthentication,
     InvalidClient,
     MethodNotAllowed,
+    MfaRequired,
     NotFound,
     RateLimited,
     Unauthenticated,
@@ -44,7 +45,9 @@ def error_response(exc: AuthdError) -> Response:
         headers["WWW-Authenticate"] = 'Basic realm="authd"'
     elif isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
-    body = {"error": exc.code, "error_description": exc.description}
+    body: dict[str, object] = {"error": exc.code, "error_description": exc.description}
+    if isinstance(exc, MfaRequired):
+        body.update(mfa_token=exc.mfa_token, factors=exc.factors)
     return json_response(body, status=exc.status, headers=headers)
 
 

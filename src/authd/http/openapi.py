@@ -173,6 +173,16 @@ _PASSKEY = _obj({"id": _STR, "name": _STR, "created_at": _INT, "last_used_at": {
 # A mailed link's token: 256 bits in base64url (43 characters); longer values are refused.
 _MAIL_TOKEN: Schema = {"type": "string", "minLength": 1, "maxLength": 128}
 _CODE: Schema = {"type": "string", "pattern": "^[0-9]{6}$"}
+_MFA_GRANT = "urn:authd:params:oauth:grant-type:mfa"
+_AMR: Schema = {"type": "array", "items": _STR,
+                "description": "how the login was made (RFC 8176: pwd, otp, hwk, user, mfa, "
+                               "email, fed); empty for logins from before it was recorded"}
+_SECOND_FACTOR: Schema = {
+    "mfa_token": {**_TEXT, "maxLength": 128},
+    "otp": {**_CODE, "description": "a TOTP code"},
+    "recovery_code": {"type": "string", "minLength": 1, "maxLength": 64},
+    "credential": {**_STR, "description": "a passkey assertion (JSON)"},
+}
 _LOCALE: Schema = {"type": ["string", "null"], "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,3}$",
                    "description": "the language of the account's mail (en, ko ...); default: "
                                   "Accept-Language"}
@@ -185,6 +195,7 @@ _TOKEN_REQUEST: Schema = {
         {"$ref": "#/components/schemas/EmailCodeGrant"},
         {"$ref": "#/components/schemas/PasskeyGrant"},
         {"$ref": "#/components/schemas/ClientCredentialsGrant"},
+        {"$ref": "#/components/schemas/MfaGrant"},
     ],
     "discriminator": {"propertyName": "grant_type", "mapping": {
         "password": "#/components/schemas/PasswordGrant",
@@ -193,6 +204,7 @@ _TOKEN_REQUEST: Schema = {
         _EMAIL_CODE_GRANT: "#/components/schemas/EmailCodeGrant",
         _PASSKEY_GRANT: "#/components/schemas/PasskeyGrant",
         "client_credentials": "#/components/schemas/ClientCredentialsGrant",
+        _MFA_GRANT: "#/components/schemas/MfaGrant",
     }},
 }
 _TOKEN_RESPONSE = _obj({
@@ -211,8 +223,9 @@ _USER_EXAMPLE = {"id": "usr_01HZX", "email": "ada@example.com", "email_verified"
                  "name": "Ada"}
 _SESSION = _obj({
     "id": _STR, "kind": {"enum": ["cookie", "token"]}, "created_at": _INT,
-    "last_used_at": _INT, "user_agent": _NULLABLE_STR, "ip": _NULLABLE_STR, "current": _BOOL,
-}, ["id", "kind", "created_at", "last_used_at", "user_agent", "ip", "current"])
+    "last_used_at": _INT, "user_agent": _NULLABLE_STR, "ip": _NULLABLE_STR, "amr": _AMR,
+    "current": _BOOL,
+}, ["id", "kind", "created_at", "last_used_at", "user_agent", "ip", "amr", "current"])
 _SIGN_UP_EXAMPLE = {"email": "ada@example.com", "password": "correct horse battery staple",
                     "name": "Ada"}
 
@@ -276,9 +289,10 @@ def _oauth2() -> Schema:
     return {
         "/v1/token": {"post": _op(
             "token", "OAuth 2.0 token endpoint (password, refresh_token, authorization_code for "
-            "a social login's one-time code, and client_credentials for a registered "
-            "confidential client's own access token, without a refresh token); "
-            "Cache-Control: no-store",
+            "a social login's one-time code, client_credentials for a registered "
+            "confidential client's own access token, without a refresh token, and the mfa "
+            "grant: the second step of a login that answered 400 mfa_required with an "
+            "mfa_token); Cache-Control: no-store",
             {"200": _ok("a token pair", _TOKEN_RESPONSE, _TOKEN_EXAMPLE, links=_TOKEN_LINKS),
              **_errors(400, 401, 413, 415, 429, 503)},
             security=_CLIENT_OPTIONAL,
@@ -323,7 +337,8 @@ def _sessions() -> Schema:
                 "a sign-in link's token, or a passkey (challenge_id from "
                 "POST /v1/passkeys/challenge and the assertion, user verification required): "
                 "sets the HttpOnly session cookie (403 email_not_verified for a password login "
-                "with require_verified_email)",
+                "with require_verified_email; 401 mfa_required with mfa_token and factors, and "
+                "no cookie, for a user with a second factor)",
                 {"200": _ok("logged in; Set-Cookie carries the session",
                             _obj({"user": _USER, "csrf_token": _STR}, ["user", "csrf_token"]),
                             {"user": _USER_EXAMPLE, "csrf_token": "q1W2e3R4t5Y6"}),
@@ -334,14 +349,26 @@ def _sessions() -> Schema:
                 "currentSession", "The current cookie session, its user and CSRF token",
                 {"200": _ok("the session", _obj({
                     "session": _obj({"id": _STR, "created_at": _INT, "last_used_at": _INT,
-                                     "expires_at": _INT},
-                                    ["id", "created_at", "last_used_at", "expires_at"]),
+                                     "expires_at": _INT, "auth_time": _INT, "amr": _AMR},
+                                    ["id", "created_at", "last_used_at", "expires_at",
+                                     "auth_time", "amr"]),
                     "user": _USER, "csrf_token": _STR}, ["session", "user", "csrf_token"])),
                  **_errors(401, 503)}, security=_COOKIE),
             "delete": _op(
                 "logout", "Logout: the session record is deleted and the cookie cleared",
                 {"204": _ok("logged out"), **_errors(401, 403, 503)}, security=_COOKIE_CSRF),
         },
+        "/v1/session/mfa": {"post": _op(
+            "finishLoginSecondStep", "The second step of a cookie login: the mfa_token from 401 "
+            "mfa_required and one of otp, recovery_code or credential; sets the session cookie. "
+            "The token is single-use, lives 5 minutes and allows 5 tries",
+            {"200": _ok("logged in; Set-Cookie carries the session",
+                        _obj({"user": _USER, "csrf_token": _STR}, ["user", "csrf_token"]),
+                        {"user": _USER_EXAMPLE, "csrf_token": "q1W2e3R4t5Y6"}),
+             **_errors(400, 401, 403, 413, 415, 429, 503)},
+            security=_PUBLIC, body=_content(_obj(_SECOND_FACTOR, ["mfa_token"]),
+                                            {"mfa_token": "m7Yq...43 chars", "otp": "123456"},
+                                            _JSON))},
         "/v1/password": {"post": _op(
             "changePassword", "Change password (either mode; a token for authd itself and a login "
             "within sensitive_max_age, else 401 insufficient_user_authentication); every other "
@@ -832,6 +859,7 @@ def _components() -> Schema:
                     **_TEXT, "description": "the assertion (navigator.credentials.get(), user "
                                             "verification required) as JSON text"}},
                 ["challenge_id", "credential"]),
+            "MfaGrant": _grant(_MFA_GRANT, _SECOND_FACTOR, ["mfa_token"]),
             "EmailCodeGrant": _grant(
                 _EMAIL_CODE_GRANT, {"email": _EMAIL, "code": _CODE, "token": {
                     **_MAIL_TOKEN, "description": "the sign-in link's token, instead of email "

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authd.core import amr
 from authd.core.client_assertions import ASSERTION_ALGS
 from authd.errors import InvalidRequest
 from authd.http.auth import services
@@ -46,7 +47,8 @@ def discovery_document(issuer: str, algs: list[str], grants: list[str],
         "introspection_endpoint_auth_methods_supported": list(_CLIENT_METHODS),
         "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "claims_supported": ["sub", "email", "email_verified", "name", "auth_time"],
+        "claims_supported": ["sub", "email", "email_verified", "name", "auth_time", "amr"],
+        "amr_values_supported": list(amr.SUPPORTED),
         "subject_types_supported": ["public"],
         "access_token_signing_alg_values_supported": algs,
     }
@@ -58,7 +60,8 @@ async def openid_configuration(request: Request) -> Response:
     return json_response(discovery_document(svc.settings.issuer, algs,
                                             ["password", "refresh_token", "authorization_code",
                                              "client_credentials",
-                                             "urn:authd:params:oauth:grant-type:email-code"],
+                                             "urn:authd:params:oauth:grant-type:email-code",
+                                             "urn:authd:params:oauth:grant-type:mfa"],
                                             sorted(svc.providers)),
                          headers={"Cache-Control": "public, max-age=3600"})
 

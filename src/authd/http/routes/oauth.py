@@ -19,7 +19,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authd.core.social import check_app_challenge
-from authd.core.social_callback import CallbackOutcome, CodeIssued, Linked, SignedIn
+from authd.core.social_callback import (
+    CallbackOutcome,
+    CodeIssued,
+    Linked,
+    SecondFactorNeeded,
+    SignedIn,
+)
 from authd.core.social_models import PENDING_TTL, Mode
 from authd.errors import InvalidRequest, NotFound, SocialLoginError, Unauthenticated
 from authd.http.auth import services
@@ -121,6 +127,11 @@ def _answer(svc: UseCases, outcome: CallbackOutcome) -> Response:
         return response
     if isinstance(outcome, CodeIssued):
         return _redirect(svc, _with_params(outcome.redirect_to, {"code": outcome.code}))
+    if isinstance(outcome, SecondFactorNeeded):  # in the fragment: never sent on, never logged
+        fragment = urlencode({"error": "mfa_required", "mfa_token": outcome.mfa_token,
+                              "factors": " ".join(outcome.factors)})
+        return _redirect(svc, urlunsplit(urlsplit(outcome.redirect_to)._replace(
+            fragment=fragment)))
     if isinstance(outcome, Linked):
         if outcome.link_code is None:
             return _redirect(svc, outcome.redirect_to)

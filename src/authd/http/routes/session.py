@@ -1,4 +1,5 @@
-"""Cookie mode: POST/GET/DELETE /v1/session, and password change for either mode."""
+"""Cookie mode: POST/GET/DELETE /v1/session, its second step (POST /v1/session/mfa), and
+password change for either mode."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from starlette.responses import Response
 from authd.core import password_change
 from authd.core import amr
 from authd.core.models import CookieSession, User
+from authd.core.second_step import Binding, Proof
+from authd.core.sessions import StartedSession
 from authd.errors import Unauthenticated
 from authd.http.auth import (
     authenticate_account,
@@ -22,6 +25,7 @@ from authd.http.cookies import clear_session_cookie, cookie_name, set_session_co
 from authd.http.requests import client_info, read_json
 from authd.http.responses import NO_STORE, json_response
 from authd.http.routes.email import sign_in_by_email
+from authd.wiring import UseCases
 
 
 def _user_json(user: User) -> dict[str, Any]:
@@ -52,7 +56,24 @@ async def login(request: Request) -> Response:
     else:
         user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
         methods = (amr.PASSWORD,)
-    started = await svc.cookie_sessions.start(user, who, amr=methods)
+    await svc.second_step.gate(user, Binding.for_session(methods))  # 401 mfa_required, no cookie
+    return _signed_in(svc, user, await svc.cookie_sessions.start(user, who, amr=methods))
+
+
+async def finish_second_step(request: Request) -> Response:
+    """The second step of a cookie login: the mfa_token and one factor; the cookie on success."""
+    svc = services(request)
+    check_origin(request, svc)
+    body = await read_json(request, svc.settings.max_body_bytes)
+    who = client_info(request)
+    proof = Proof(otp=body.get("otp"), recovery_code=body.get("recovery_code"),
+                  credential=body.get("credential"))
+    done = await svc.second_step.complete(body.get("mfa_token"), proof, "session", None, who)
+    return _signed_in(svc, done.user, await svc.cookie_sessions.start(done.user, who,
+                                                                      amr=done.amr))
+
+
+def _signed_in(svc: UseCases, user: User, started: StartedSession) -> Response:
     response = json_response({"user": _user_json(user),
                               "csrf_token": svc.cookie_sessions.csrf_token(started.session)},
                              headers=NO_STORE)

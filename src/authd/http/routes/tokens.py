@@ -1,10 +1,11 @@
 """The OAuth 2.0 endpoints: token (RFC 6749), revoke (RFC 7009), introspect (RFC 7662).
 
 The token endpoint's grants: password, refresh_token, authorization_code (a
-social login's one-time code), authd's email code and passkey grants, and
-client_credentials (a registered client's own token, RFC 6749 4.4). A confidential client
-authenticates with its secret (HTTP Basic or the form) or a signed assertion (RFC 7523
-``private_key_jwt``).
+social login's one-time code), authd's email code and passkey grants,
+client_credentials (a registered client's own token, RFC 6749 4.4), and authd's mfa
+grant (the second step of a login that answered ``mfa_required``). A confidential
+client authenticates with its secret (HTTP Basic or the form) or a signed assertion
+(RFC 7523 ``private_key_jwt``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from starlette.responses import Response
 from authd.core import amr
 from authd.core.client_auth import Presented, presented_assertion
 from authd.core.clients import Client
+from authd.core.models import ClientInfo, User
+from authd.core.second_step import Binding, Proof
+from authd.core.tokens import TokenPair
 from authd.errors import (
     EmailNotVerified,
     EmailNotVerifiedGrant,
@@ -32,6 +36,7 @@ from authd.wiring import UseCases
 
 EMAIL_CODE_GRANT = "urn:authd:params:oauth:grant-type:email-code"
 PASSKEY_GRANT = "urn:authd:params:oauth:grant-type:passkey"
+MFA_GRANT = "urn:authd:params:oauth:grant-type:mfa"
 
 
 def _credentials(request: Request, params: dict[str, str]) -> Presented:
@@ -89,8 +94,8 @@ async def token(request: Request) -> Response:
             raise InvalidGrant("wrong email or password") from None
         except EmailNotVerified as exc:
             raise EmailNotVerifiedGrant(exc.description) from None
-        pair = await svc.tokens.start_family(user, client.id, scope, audience, who,
-                                             amr=(amr.PASSWORD,))
+        pair = await _start(svc, user, Binding.for_tokens((amr.PASSWORD,), client.id, scope,
+                                                          audience), who)
     elif grant == EMAIL_CODE_GRANT:  # a mailed sign-in code (with its address) or link token
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
         audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
@@ -102,8 +107,8 @@ async def token(request: Request) -> Response:
                                           params.get("token"))
         except InvalidEmailToken as exc:
             raise InvalidGrant(exc.description) from None
-        pair = await svc.tokens.start_family(user, client.id, scope, audience, who,
-                                             amr=(amr.EMAIL,))
+        pair = await _start(svc, user, Binding.for_tokens((amr.EMAIL,), client.id, scope,
+                                                          audience), who)
     elif grant == PASSKEY_GRANT:  # a passkey assertion with user verification: a whole login
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
         audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
@@ -112,6 +117,7 @@ async def token(request: Request) -> Response:
                                               _required(params, "credential"), who)
         except InvalidCredentials as exc:
             raise InvalidGrant(exc.description) from None
+        # possession and user verification in one act: no second step is asked
         pair = await svc.tokens.start_family(user, client.id, scope, audience, who,
                                              amr=(amr.HARDWARE_KEY, amr.USER_PRESENCE))
     elif grant == "authorization_code":  # a social login's one-time code (token mode)
@@ -119,12 +125,35 @@ async def token(request: Request) -> Response:
         audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
         pair = await svc.social.exchange_code(_required(params, "code"), client.id,
                                               params.get("code_verifier"), scope, audience, who)
+    elif grant == MFA_GRANT:
+        pair = await _finish_second_step(svc, params, client, who)
     elif grant == "refresh_token":
         pair = await svc.tokens.refresh(_required(params, "refresh_token"), client.id,
                                         params.get("scope"), who)
     else:
         raise UnsupportedGrantType()
     return json_response(pair.as_response(), headers=NO_STORE)
+
+
+async def _start(svc: UseCases, user: User, binding: Binding, who: ClientInfo) -> TokenPair:
+    """A login's tokens, unless the user has a second factor (then 400 ``mfa_required``)."""
+    await svc.second_step.gate(user, binding)
+    return await svc.tokens.start_family(user, binding.client_id, binding.scope,
+                                         binding.audience, who, amr=binding.amr)
+
+
+async def _finish_second_step(svc: UseCases, params: dict[str, str], client: Client,
+                              who: ClientInfo) -> TokenPair:
+    proof = Proof(otp=params.get("otp"), recovery_code=params.get("recovery_code"),
+                  credential=params.get("credential"))
+    try:
+        done = await svc.second_step.complete(_required(params, "mfa_token"), proof, "token",
+                                              client.id, who)
+    except InvalidCredentials as exc:
+        raise InvalidGrant(exc.description) from None
+    b = done.binding
+    return await svc.tokens.start_family(done.user, client.id, b.scope, b.audience, who,
+                                         amr=done.amr, family_id=b.family_id)
 
 
 async def revoke(request: Request) -> Response:

@@ -1,0 +1,165 @@
+"""The two-step login: a user with a second factor gets an mfa_token, not a token or cookie.
+
+After the first factor (password, email code or link, social login) the
+login is parked as an ``MfaChallenge``: a random mfa_token (only its SHA-256
+is stored) that lives five minutes, allows five tries and is used once. It
+is bound to the user, the first factor's ``amr`` and where the login goes:
+token mode (client, scope, audience and, for a social code, the family id
+fixed in advance) or session mode (a cookie). So a token parked for one
+client or mode cannot finish another's login, and the first step alone
+never yields a credential.
+
+Each try is counted on the token before the factor is checked, and against
+the account's brute-force limit like a password guess (released when right).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from authd.clock import Clock
+from authd.core import amr as methods
+from authd.core.audit import Auditor
+from authd.core.ids import digest, new_secret
+from authd.core.models import ClientInfo, MfaChallenge, User
+from authd.core.ports import SecondFactorStore, UserStore
+from authd.core.ratelimit import BruteForceGuard
+from authd.core.second_factors import FAILED, SecondFactors
+from authd.errors import InvalidCredentials, InvalidRequest, MfaRequired
+
+MFA_TOKEN_TTL = 300.0
+MAX_ATTEMPTS = 5
+MAX_TOKEN_LENGTH = 128
+_REFUSED = "the mfa_token or the second factor is wrong, expired or used"
+
+Mode = Literal["token", "session"]
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """Where a parked login goes, and how its first step was made."""
+
+    mode: Mode
+    amr: tuple[str, ...]
+    client_id: str = ""
+    scope: str = ""
+    audience: str = ""
+    family_id: str | None = None
+
+    @classmethod
+    def for_tokens(cls, first: tuple[str, ...], client_id: str, scope: str, audience: str,
+                   family_id: str | None = None) -> Binding:
+        return cls("token", first, client_id, scope, audience, family_id)
+
+    @classmethod
+    def for_session(cls, first: tuple[str, ...]) -> Binding:
+        return cls("session", first)
+
+    def as_record(self) -> dict[str, Any]:
+        return {"mode": self.mode, "amr": list(self.amr), "client_id": self.client_id,
+                "scope": self.scope, "audience": self.audience, "family_id": self.family_id}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Binding:
+        mode: Mode = "token" if record.get("mode") == "token" else "session"
+        return cls(mode, tuple(str(m) for m in record.get("amr") or ()),
+                   str(record.get("client_id") or ""), str(record.get("scope") or ""),
+                   str(record.get("audience") or ""), record.get("family_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """What the second step presents: exactly one of a TOTP code, a recovery code, a passkey."""
+
+    otp: object = None
+    recovery_code: object = None
+    credential: object = None
+
+    def kind(self) -> str:
+        given = [name for name in ("otp", "recovery_code", "credential")
+                 if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise InvalidRequest("give exactly one of otp, recovery_code or credential")
+        return given[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """A finished two-step login: who, where to, and the amr of both steps."""
+
+    user: User
+    binding: Binding
+    amr: tuple[str, ...]
+
+
+class SecondStep:
+    def __init__(self, factors: SecondFactors, store: SecondFactorStore, users: UserStore,
+                 guard: BruteForceGuard, auditor: Auditor, clock: Clock) -> None:
+        self._factors = factors
+        self._store = store
+        self._users = users
+        self._guard = guard
+        self._audit = auditor
+        self._clock = clock
+
+    async def gate(self, user: User, binding: Binding) -> None:
+        """Return if the user has no second factor; else park the login and raise MfaRequired."""
+        factors = await self._factors.factors(user.id)
+        if not factors:
+            return
+        token = new_secret()
+        now = self._clock.now()
+        await self._store.add_challenge(MfaChallenge(digest(token), user.id, binding.as_record(),
+                                                     now, now + MFA_TOKEN_TTL))
+        raise MfaRequired(token, factors, status=400 if binding.mode == "token" else 401)
+
+    async def complete(self, mfa_token: object, proof: Proof, mode: Mode, client_id: str | None,
+                       client: ClientInfo) -> Completed:
+        """Finish a parked login of ``mode`` (and, in token mode, of ``client_id``).
+
+        InvalidCredentials for anything wrong: unknown, expired, used or exhausted
+        token, another mode or client, a wrong or replayed factor.
+        """
+        kind = proof.kind()
+        if kind == "credential":
+            raise InvalidRequest("passkeys are not enabled")
+        if not isinstance(mfa_token, str) or not mfa_token or len(mfa_token) > MAX_TOKEN_LENGTH:
+            raise InvalidRequest("mfa_token must be a non-empty string")
+        token_hash = digest(mfa_token)
+        challenge = await self._store.count_attempt(token_hash, self._clock.now(), MAX_ATTEMPTS)
+        if challenge is None:
+            raise InvalidCredentials(_REFUSED)
+        binding = Binding.from_record(challenge.binding)
+        if binding.mode != mode or (mode == "token" and binding.client_id != client_id):
+            raise InvalidCredentials(_REFUSED)
+        user = await self._users.get_user(challenge.user_id)
+        if user is None or user.disabled:
+            raise InvalidCredentials(_REFUSED)
+        added = await self._check(user, kind, proof, client)
+        if not await self._store.finish_challenge(token_hash, self._clock.now()):
+            raise InvalidCredentials(_REFUSED)
+        return Completed(user, binding, methods.with_second_factor(binding.amr, added))
+
+    async def _check(self, user: User, kind: str, proof: Proof, client: ClientInfo
+                     ) -> tuple[str, ...]:
+        """The factor, through the login brute-force guard: a wrong one counts as a failure."""
+        attempt = await self._guard.reserve_login(user.email, client.ip or "unknown")
+        try:
+            if kind == "otp":
+                added = await self._factors.check_otp(user.id, proof.otp)
+            else:
+                added = await self._factors.check_recovery_code(user.id, proof.recovery_code,
+                                                                client)
+        except InvalidRequest:
+            await self._guard.release_login(attempt)  # malformed: no guess was made
+            raise
+        except Exception:
+            await self._guard.release_login(attempt)  # a server failure answered no guess
+            raise
+        if added is None:
+            await self._audit(FAILED, user_id=user.id, client=client, factor=kind)
+            raise InvalidCredentials(_REFUSED)
+        await self._guard.release_login(attempt)
+        return added
