@@ -21,13 +21,20 @@ from authd.jose import (
     UnknownKey,
     UnsupportedAlgorithm,
 )
-from authd.verify._verifier import Claims, TokenVerifier, VerifierConfigError
+from authd.verify._verifier import (
+    Claims,
+    InsufficientUserAuthentication,
+    TokenVerifier,
+    VerifierConfigError,
+    check_authentication,
+)
 from authd.verify.asgi import RequireTokenMiddleware, require_scope, require_token
 
 __all__ = [
     "BadSignature",
     "Claims",
     "ExpiredToken",
+    "InsufficientUserAuthentication",
     "InvalidAudience",
     "InvalidClaim",
     "InvalidIssuer",
@@ -43,6 +50,7 @@ __all__ = [
     "UnknownKey",
     "UnsupportedAlgorithm",
     "VerifierConfigError",
+    "check_authentication",
     "require_scope",
     "require_token",
 ]

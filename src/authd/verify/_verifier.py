@@ -36,6 +36,45 @@ class VerifierConfigError(InvalidToken):
     reason = "unverifiable"
 
 
+class InsufficientUserAuthentication(InvalidToken):
+    """A valid token whose login is too old (``max_age``) or too weak (``amr``) for this call.
+
+    RFC 9470: the app should have the user sign in again (or with a second
+    factor) and retry. ``max_age`` and ``amr`` say what was asked for.
+    """
+
+    reason = "insufficient_user_authentication"
+
+    def __init__(self, detail: str, *, max_age: int | None = None,
+                 amr: Collection[str] = ()) -> None:
+        super().__init__(detail)
+        self.max_age = max_age
+        self.amr = tuple(amr)
+
+
+def check_authentication(claims: Mapping[str, Any], now: float, *, max_age: int | None = None,
+                         amr: Collection[str] | None = None) -> None:
+    """Raise InsufficientUserAuthentication unless the token's login is recent and strong enough.
+
+    ``max_age``: the login (``auth_time``) at most this many seconds ago; a token
+    without ``auth_time`` (a client's own token) never passes. ``amr``: every one
+    of these methods is in the token's ``amr`` (e.g. ``["mfa"]``).
+    """
+    if max_age is not None:
+        auth_time = claims.get("auth_time")
+        if not isinstance(auth_time, int | float) or isinstance(auth_time, bool) \
+                or not 0 <= now - auth_time <= max_age:
+            raise InsufficientUserAuthentication(
+                "the login is too old: sign in again", max_age=max_age, amr=amr or ())
+    if amr:
+        present = claims.get("amr")
+        methods = set(present) if isinstance(present, list) else set()
+        missing = [m for m in amr if m not in methods]
+        if missing:
+            raise InsufficientUserAuthentication(
+                f"this needs a login with {' '.join(missing)}", max_age=max_age, amr=amr)
+
+
 class TokenVerifier:
     """Verify authd access tokens: signature, iss, aud, exp/nbf/iat, typ, and revocation.
 
@@ -86,8 +125,13 @@ class TokenVerifier:
 
     # -- public API ---------------------------------------------------------
 
-    def verify(self, token: str | bytes) -> Claims:
-        """The token's claims, or an InvalidToken subclass saying why not."""
+    def verify(self, token: str | bytes, *, max_age: int | None = None,
+               amr: Collection[str] | None = None) -> Claims:
+        """The token's claims, or an InvalidToken subclass saying why not.
+
+        ``max_age`` and ``amr`` ask for a recent or a stronger login (step-up,
+        RFC 9470): ``InsufficientUserAuthentication`` when the token's is not.
+        """
         self._prepare_sync()
         try:
             claims = self._decode(token)
@@ -95,9 +139,12 @@ class TokenVerifier:
             if not self._refresh_sync(for_unknown_kid=True):
                 raise
             claims = self._decode(token)
-        return self._not_revoked(claims)
+        claims = self._not_revoked(claims)
+        check_authentication(claims, self._clock.now(), max_age=max_age, amr=amr)
+        return claims
 
-    async def verify_async(self, token: str | bytes) -> Claims:
+    async def verify_async(self, token: str | bytes, *, max_age: int | None = None,
+                           amr: Collection[str] | None = None) -> Claims:
         """As ``verify``; fetches happen without blocking the event loop."""
         if self._needs_setup() or self._state.needs_fetch(self._clock.now()):
             await self._refresh_async()
@@ -107,7 +154,13 @@ class TokenVerifier:
             if not await self._refresh_async(for_unknown_kid=True):
                 raise
             claims = self._decode(token)
-        return self._not_revoked(claims)
+        claims = self._not_revoked(claims)
+        check_authentication(claims, self._clock.now(), max_age=max_age, amr=amr)
+        return claims
+
+    def now(self) -> float:
+        """The verifier's clock: what token times are checked against."""
+        return self._clock.now()
 
     def start(self) -> None:
         """Fetch keys and start following revocations now rather than on first use."""

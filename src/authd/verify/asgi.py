@@ -2,19 +2,28 @@
 
 Failures are RFC 6750 answers: 401 with ``WWW-Authenticate: Bearer
 error="invalid_token"`` for a missing or bad token, 403 with
-``error="insufficient_scope"`` when the token lacks a scope. Starlette is
-imported only here, and only the app that uses this module needs it.
+``error="insufficient_scope"`` when the token lacks a scope, and (when the
+dependency asks for ``max_age`` or ``amr``) 401 with
+``error="insufficient_user_authentication"`` and ``max_age`` (RFC 9470) when
+the login behind the token is too old or too weak. Starlette is imported only
+here, and only the app that uses this module needs it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
 import orjson
 
 from authd.jose import InvalidToken
-from authd.verify._verifier import Claims, TokenVerifier
+from authd.verify._verifier import (
+    Claims,
+    InsufficientUserAuthentication,
+    TokenVerifier,
+    check_authentication,
+)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -76,18 +85,31 @@ async def _deny(send: Send, status: int, www_authenticate: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def require_token(verifier: TokenVerifier | None = None
-                  ) -> Callable[[Any], Awaitable[Claims]]:
-    """A FastAPI/Starlette dependency: ``claims = Depends(require_token(v))``."""
-    return require_scope(verifier=verifier)
+def step_up_challenge(exc: InsufficientUserAuthentication) -> str:
+    """RFC 9470's challenge: what kind of login would be enough."""
+    value = challenge(exc.reason, exc.detail.replace('"', "'"))
+    return value + (f", max_age={exc.max_age}" if exc.max_age is not None else "")
 
 
-def require_scope(*scopes: str, verifier: TokenVerifier | None = None
+def require_token(verifier: TokenVerifier | None = None, *, max_age: int | None = None,
+                  amr: Collection[str] | None = None) -> Callable[[Any], Awaitable[Claims]]:
+    """A FastAPI/Starlette dependency: ``claims = Depends(require_token(v))``.
+
+    ``max_age`` (seconds since the login) and ``amr`` (methods the login must
+    have used, e.g. ``["mfa"]``) ask for step-up: 401
+    ``insufficient_user_authentication`` otherwise.
+    """
+    return require_scope(verifier=verifier, max_age=max_age, amr=amr)
+
+
+def require_scope(*scopes: str, verifier: TokenVerifier | None = None,
+                  max_age: int | None = None, amr: Collection[str] | None = None
                   ) -> Callable[[Any], Awaitable[Claims]]:
     """A dependency that also demands every scope in ``scopes`` (403 otherwise).
 
     The verifier is the one given, else the one ``RequireTokenMiddleware``
-    used, else ``app.state.authd_verifier``.
+    used, else ``app.state.authd_verifier``. ``max_age`` and ``amr`` as in
+    ``require_token``.
     """
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
@@ -109,6 +131,15 @@ def require_scope(*scopes: str, verifier: TokenVerifier | None = None
             except InvalidToken as exc:
                 raise HTTPException(401, "invalid token", headers={
                     "WWW-Authenticate": challenge("invalid_token", exc.reason)}) from None
+        if max_age is not None or amr:
+            chosen = verifier or request.scope.get(VERIFIER_KEY) or getattr(
+                request.app.state, "authd_verifier", None)
+            now = chosen.now() if isinstance(chosen, TokenVerifier) else time.time()
+            try:
+                check_authentication(claims, now, max_age=max_age, amr=amr)
+            except InsufficientUserAuthentication as exc:
+                raise HTTPException(401, "insufficient user authentication", headers={
+                    "WWW-Authenticate": step_up_challenge(exc)}) from None
         granted = set(str(claims.get("scope", "")).split())
         if not needed <= granted:
             missing = " ".join(sorted(needed))
