@@ -475,7 +475,7 @@ def _use_cases(svc: Services) -> UseCases:
         health=Health(probes, svc.guard, shared_limits=svc.redis is not None),
         admin=Administration(svc.store.users, svc.accounts, svc.directory, svc.store.audit,
                              svc.auditor, svc.keys, data, CursorSealer(svc.secrets.cursor_mac),
-                             svc.email),
+                             svc.email, svc.second_factors),
         account_data=data, providers=svc.providers, email=svc.email,
         webhooks=WebhookLog(svc.store.webhooks, svc.clock, tuple(svc.settings.webhooks)),
         passkeys=Passkeys(svc.store.users, svc.store.passkeys, svc.guard, svc.auditor, svc.clock,

@@ -270,6 +270,15 @@ def users_password_reset(user: Annotated[str, typer.Argument(help="User id or em
     typer.echo(f"mailed a reset link to {user}")
 
 
+@users_app.command("mfa-reset")
+def users_mfa_reset(email: str) -> None:
+    """Remove a user's second factors (TOTP, recovery codes) after a lost device (audited)."""
+    if _with_services(lambda svc: svc.use_cases.admin.reset_mfa(email)) is None:
+        typer.echo(f"no user {email}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"second factors removed for {email}")
+
+
 @app.command()
 def audit(user: Annotated[str | None, typer.Option(help="User id.")] = None,
           event: Annotated[str | None, typer.Option(help="Event name.")] = None,

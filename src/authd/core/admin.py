@@ -26,6 +26,7 @@ from authd.core.emails import canonical_email
 from authd.core.keys import KeyManager
 from authd.core.models import AuditEvent, ClientInfo, KeyRecord, User
 from authd.core.ports import AuditStore, UserStore
+from authd.core.second_factors import SecondFactors
 from authd.core.your_data import AccountData
 from authd.errors import Conflict, InvalidRequest, NotFound
 
@@ -78,8 +79,10 @@ def key_json(record: KeyRecord) -> dict[str, Any]:
 class Administration:
     def __init__(self, users: UserStore, accounts: Accounts, directory: SessionDirectory,
                  events: AuditStore, auditor: Auditor, keys: KeyManager, data: AccountData,
-                 cursors: CursorSealer, email: EmailAccounts | None) -> None:
+                 cursors: CursorSealer, email: EmailAccounts | None,
+                 factors: SecondFactors) -> None:
         self._users = users
+        self._factors = factors
         self._accounts = accounts
         self._directory = directory
         self._events = events
@@ -110,6 +113,15 @@ class Administration:
         next_cursor = (self._cursors.seal("users", bound, [page[-1].created_at, page[-1].id])
                        if more and page else None)
         return Page(page, next_cursor)
+
+    async def reset_mfa(self, email: str, client: ClientInfo = OPERATOR) -> User | None:
+        """A user who lost their device: TOTP and recovery codes go (audited ``mfa.reset``);
+        their next login needs only the first factor. None for no such user."""
+        user = await self._users.find_user_by_email(canonical_email(email))
+        if user is None:
+            return None
+        await self._factors.reset(user.id, client)
+        return user
 
     async def list_users(self, limit: int, offset: int) -> Sequence[User]:
         return await self._users.list_users(limit, offset)

@@ -142,10 +142,10 @@ class SecondFactors:
         await self._audit(CODES_REGENERATED, user_id=user_id, client=client)
         return codes
 
-    async def reset(self, user_id: str) -> bool:
+    async def reset(self, user_id: str, client: ClientInfo) -> bool:
         """An operator's reset (lost device): TOTP and recovery codes go; audited ``mfa.reset``."""
         removed = await self._store.delete_totp(user_id)
-        await self._audit(RESET, user_id=user_id, operator=True)
+        await self._audit(RESET, user_id=user_id, client=client, totp=removed)
         if removed:
             await self._notify(user_id, "factor_removed", {"factor": "TOTP"})
         return removed
