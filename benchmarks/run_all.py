@@ -27,6 +27,7 @@ SCRIPTS = [
     ("webhooks", ["-m", "benchmarks.bench_webhooks"], ["--events", "500", "--outage", "5"]),
     ("passkeys", ["-m", "benchmarks.bench_passkeys"], ["--seconds", "4", "--checks", "1000"]),
     ("pages", ["-m", "benchmarks.bench_pages"], ["--seconds", "4", "--loads", "10"]),
+    ("mfa", ["-m", "benchmarks.bench_mfa"], ["--users", "160"]),
 ]
 
 

@@ -397,6 +397,17 @@ class SecondFactorStore(Protocol):
         None otherwise (unknown, used, expired, or out of tries)."""
         ...
 
+    async def get_challenge(self, token_hash: bytes) -> MfaChallenge | None:
+        """The challenge as stored (a read: nothing changes)."""
+        ...
+
+    async def redeem_with_step(self, token_hash: bytes, now: float, max_attempts: int,
+                               user_id: str, step: int) -> bool:
+        """In one transaction: count a try (live, unused, tries left), accept the TOTP ``step``
+        (compare-and-set, as ``accept_step``) and mark the challenge used. False if the try
+        could not be counted or the step was not accepted (the try stays counted)."""
+        ...
+
     async def finish_challenge(self, token_hash: bytes, now: float) -> bool:
         """Mark used; False if it already was (single use under concurrency)."""
         ...

@@ -184,6 +184,13 @@ class SecondFactors:
             return None
         return (amr.OTP,)
 
+    async def otp_step(self, user_id: str, code: object) -> int | None:
+        """The time step of a right TOTP code (not yet accepted: the caller does that, once)."""
+        factor = await self._store.get_totp(user_id)
+        if factor is None or factor.confirmed_at is None:
+            return None
+        return totp.matching_step(self._open(factor), _code(code, "otp"), self._clock.now())
+
     async def check_recovery_code(self, user_id: str, code: object,
                                   client: ClientInfo) -> tuple[str, ...] | None:
         """The amr an unused recovery code adds (it is now used); None otherwise."""

@@ -120,7 +120,9 @@ class SecondStep:
         """Finish a parked login of ``mode`` (and, in token mode, of ``client_id``).
 
         InvalidCredentials for anything wrong: unknown, expired, used or exhausted
-        token, another mode or client, a wrong or replayed factor.
+        token, another mode or client, a wrong or replayed factor. Every try on a
+        live token counts, right or wrong; a right TOTP code costs one commit for
+        the try, the code's time step and the token's single use together.
         """
         kind = proof.kind()
         if kind == "credential":
@@ -128,38 +130,48 @@ class SecondStep:
         if not isinstance(mfa_token, str) or not mfa_token or len(mfa_token) > MAX_TOKEN_LENGTH:
             raise InvalidRequest("mfa_token must be a non-empty string")
         token_hash = digest(mfa_token)
-        challenge = await self._store.count_attempt(token_hash, self._clock.now(), MAX_ATTEMPTS)
-        if challenge is None:
+        now = self._clock.now()
+        challenge = await self._store.get_challenge(token_hash)
+        if (challenge is None or challenge.used_at is not None or now >= challenge.expires_at
+                or challenge.attempts >= MAX_ATTEMPTS):
             raise InvalidCredentials(_REFUSED)
         binding = Binding.from_record(challenge.binding)
-        if binding.mode != mode or (mode == "token" and binding.client_id != client_id):
-            raise InvalidCredentials(_REFUSED)
         user = await self._users.get_user(challenge.user_id)
-        if user is None or user.disabled:
+        if (binding.mode != mode or (mode == "token" and binding.client_id != client_id)
+                or user is None or user.disabled):
+            await self._store.count_attempt(token_hash, now, MAX_ATTEMPTS)
             raise InvalidCredentials(_REFUSED)
-        added = await self._check(user, kind, proof, client)
-        if not await self._store.finish_challenge(token_hash, self._clock.now()):
-            raise InvalidCredentials(_REFUSED)
-        return Completed(user, binding, methods.with_second_factor(binding.amr, added))
-
-    async def _check(self, user: User, kind: str, proof: Proof, client: ClientInfo
-                     ) -> tuple[str, ...]:
-        """The factor, through the login brute-force guard: a wrong one counts as a failure."""
         attempt = await self._guard.reserve_login(user.email, client.ip or "unknown")
         try:
-            if kind == "otp":
-                added = await self._factors.check_otp(user.id, proof.otp)
-            else:
-                added = await self._factors.check_recovery_code(user.id, proof.recovery_code,
-                                                                client)
+            added = await self._redeem(token_hash, user, kind, proof, client)
         except InvalidRequest:
             await self._guard.release_login(attempt)  # malformed: no guess was made
             raise
+        except InvalidCredentials:
+            await self._audit(FAILED, user_id=user.id, client=client, factor=kind)
+            raise  # the reservation stays: a failure against the account's limit
         except Exception:
             await self._guard.release_login(attempt)  # a server failure answered no guess
             raise
-        if added is None:
-            await self._audit(FAILED, user_id=user.id, client=client, factor=kind)
-            raise InvalidCredentials(_REFUSED)
         await self._guard.release_login(attempt)
+        return Completed(user, binding, methods.with_second_factor(binding.amr, added))
+
+    async def _redeem(self, token_hash: bytes, user: User, kind: str, proof: Proof,
+                      client: ClientInfo) -> tuple[str, ...]:
+        """Check the factor and use the token up; InvalidCredentials if either fails."""
+        now = self._clock.now()
+        if kind == "otp":
+            step = await self._factors.otp_step(user.id, proof.otp)
+            if step is None:
+                await self._store.count_attempt(token_hash, now, MAX_ATTEMPTS)
+                raise InvalidCredentials(_REFUSED)
+            if not await self._store.redeem_with_step(token_hash, now, MAX_ATTEMPTS, user.id,
+                                                      step):
+                raise InvalidCredentials(_REFUSED)
+            return (methods.OTP,)
+        if await self._store.count_attempt(token_hash, now, MAX_ATTEMPTS) is None:
+            raise InvalidCredentials(_REFUSED)
+        added = await self._factors.check_recovery_code(user.id, proof.recovery_code, client)
+        if added is None or not await self._store.finish_challenge(token_hash, now):
+            raise InvalidCredentials(_REFUSED)
         return added

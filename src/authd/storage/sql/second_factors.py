@@ -117,6 +117,32 @@ class SqlSecondFactors(SqlRepository):
         row = await self._db.write(lambda c: c.execute(statement).first())
         return _challenge(row) if row is not None else None
 
+    async def get_challenge(self, token_hash: bytes) -> MfaChallenge | None:
+        query = select(mfa_tokens).where(mfa_tokens.c.token_hash == token_hash)
+        row = await self._db.read(lambda c: c.execute(query).first())
+        return _challenge(row) if row is not None else None
+
+    async def redeem_with_step(self, token_hash: bytes, now: float, max_attempts: int,
+                               user_id: str, step: int) -> bool:
+        m, t = mfa_tokens, totp_factors
+        count = (update(m).where(m.c.token_hash == token_hash, m.c.used_at.is_(None),
+                                 m.c.expires_at > now, m.c.attempts < max_attempts)
+                 .values(attempts=m.c.attempts + 1))
+        accept = (update(t).where(t.c.user_id == user_id, t.c.confirmed_at.is_not(None),
+                                  or_(t.c.last_step.is_(None), t.c.last_step < step))
+                  .values(last_step=step))
+        finish = update(m).where(m.c.token_hash == token_hash, m.c.used_at.is_(None)).values(
+            used_at=now)
+
+        def redeem(c: Connection) -> bool:
+            # One commit for the whole second step: the try, the step and the single use.
+            if c.execute(count).rowcount != 1:
+                return False
+            if c.execute(accept).rowcount != 1:
+                return False  # a replayed code: the try stays counted
+            return bool(c.execute(finish).rowcount == 1)
+        return await self._db.write(redeem)
+
     async def finish_challenge(self, token_hash: bytes, now: float) -> bool:
         m = mfa_tokens
         statement = (update(m).where(m.c.token_hash == token_hash, m.c.used_at.is_(None))
