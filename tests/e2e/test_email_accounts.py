@@ -338,3 +338,31 @@ def test_a_wrong_smtp_url_is_one_clear_sentence(tmp_path: Path, url: str) -> Non
     server = AuthdServer(tmp_path, env={"AUTHD_MAIL__SMTP_URL": url})
     done = server.cli("config", "check", check=False)
     assert done.returncode == 2 and "mail.smtp_url" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_second_factor_is_asked_after_a_mailed_code_and_changes_are_mailed(
+        http: httpx.Client, sink: SmtpSink) -> None:
+    """TOTP on mails a notice; then the email-code grant answers mfa_required (no tokens) and
+    the mfa grant finishes with amr email+otp+mfa; removing TOTP mails a notice too."""
+    import pyotp
+
+    email = sign_up(http)
+    headers = bearer(login(http, email)["access_token"])
+    phone = pyotp.TOTP(http.post("/v1/mfa/totp", headers=headers).json()["secret"])
+    assert http.post("/v1/mfa/totp/confirm", headers=headers,
+                     json={"code": phone.at(time.time())}).status_code == 200
+    [added] = _about(sink, email, "second factor was added")
+    assert "TOTP" in added
+    http.post("/v1/email/sign-in", json={"email": email})
+    code = code_in_text(_about(sink, email, "sign-in code")[0])
+    first = http.post("/v1/token", data={"grant_type": EMAIL_CODE, "email": email, "code": code})
+    assert first.status_code == 400 and first.json()["error"] == "mfa_required", first.text
+    assert "access_token" not in first.json()
+    done = http.post("/v1/token", data={"grant_type": "urn:authd:params:oauth:grant-type:mfa",
+                                        "mfa_token": first.json()["mfa_token"],
+                                        "otp": phone.at(time.time() + 30)})
+    assert done.status_code == 200, done.text
+    assert http.get("/v1/sessions", headers=bearer(done.json()["access_token"])
+                    ).json()["sessions"][-1]["amr"] == ["email", "otp", "mfa"]
+    assert http.delete("/v1/mfa/totp", headers=headers).status_code == 204
+    _about(sink, email, "second factor was removed")
