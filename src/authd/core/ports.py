@@ -402,10 +402,11 @@ class SecondFactorStore(Protocol):
         ...
 
     async def redeem_with_step(self, token_hash: bytes, now: float, max_attempts: int,
-                               user_id: str, step: int) -> bool:
+                               user_id: str, step: int, family: RefreshFamily | None) -> bool:
         """In one transaction: count a try (live, unused, tries left), accept the TOTP ``step``
-        (compare-and-set, as ``accept_step``) and mark the challenge used. False if the try
-        could not be counted or the step was not accepted (the try stays counted)."""
+        (compare-and-set, as ``accept_step``), mark the challenge used and, if given, create
+        the login's refresh ``family``. False if the try could not be counted or the step was
+        not accepted (the try stays counted, nothing else is written)."""
         ...
 
     async def finish_challenge(self, token_hash: bytes, now: float) -> bool:

@@ -15,7 +15,7 @@ the account's brute-force limit like a password guess (released when right).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ from authd.clock import Clock
 from authd.core import amr as methods
 from authd.core.audit import Auditor
 from authd.core.ids import digest, new_secret
-from authd.core.models import ClientInfo, MfaChallenge, User
+from authd.core.models import ClientInfo, MfaChallenge, RefreshFamily, User
 from authd.core.ports import SecondFactorStore, UserStore
 from authd.core.ratelimit import BruteForceGuard
 from authd.core.second_factors import FAILED, SecondFactors
@@ -87,11 +87,20 @@ class Proof:
 
 @dataclass(frozen=True, slots=True)
 class Completed:
-    """A finished two-step login: who, where to, and the amr of both steps."""
+    """A finished two-step login: who, where to, and the amr of both steps.
+
+    ``family`` is the token-mode login's refresh family if it was stored in the second
+    step's own commit (None: the caller starts the family or session itself).
+    """
 
     user: User
     binding: Binding
     amr: tuple[str, ...]
+    family: RefreshFamily | None = None
+
+
+# Builds the login's family (token mode) from the user, the binding and the login's amr.
+FamilyFor = Callable[[User, Binding, tuple[str, ...]], RefreshFamily]
 
 
 class SecondStep:
@@ -116,13 +125,14 @@ class SecondStep:
         raise MfaRequired(token, factors, status=400 if binding.mode == "token" else 401)
 
     async def complete(self, mfa_token: object, proof: Proof, mode: Mode, client_id: str | None,
-                       client: ClientInfo) -> Completed:
+                       client: ClientInfo, *, family_for: FamilyFor | None = None) -> Completed:
         """Finish a parked login of ``mode`` (and, in token mode, of ``client_id``).
 
         InvalidCredentials for anything wrong: unknown, expired, used or exhausted
         token, another mode or client, a wrong or replayed factor. Every try on a
         live token counts, right or wrong; a right TOTP code costs one commit for
-        the try, the code's time step and the token's single use together.
+        the try, the code's time step and the token's single use together (and, with
+        ``family_for``, the new refresh family: one durable write for the whole step).
         """
         kind = proof.kind()
         if kind == "credential":
@@ -143,7 +153,8 @@ class SecondStep:
             raise InvalidCredentials(_REFUSED)
         attempt = await self._guard.reserve_login(user.email, client.ip or "unknown")
         try:
-            added = await self._redeem(token_hash, user, kind, proof, client)
+            added, family = await self._redeem(token_hash, user, binding, kind, proof, client,
+                                               family_for)
         except InvalidRequest:
             await self._guard.release_login(attempt)  # malformed: no guess was made
             raise
@@ -154,10 +165,11 @@ class SecondStep:
             await self._guard.release_login(attempt)  # a server failure answered no guess
             raise
         await self._guard.release_login(attempt)
-        return Completed(user, binding, methods.with_second_factor(binding.amr, added))
+        return Completed(user, binding, methods.with_second_factor(binding.amr, added), family)
 
-    async def _redeem(self, token_hash: bytes, user: User, kind: str, proof: Proof,
-                      client: ClientInfo) -> tuple[str, ...]:
+    async def _redeem(self, token_hash: bytes, user: User, binding: Binding, kind: str,
+                      proof: Proof, client: ClientInfo, family_for: FamilyFor | None
+                      ) -> tuple[tuple[str, ...], RefreshFamily | None]:
         """Check the factor and use the token up; InvalidCredentials if either fails."""
         now = self._clock.now()
         if kind == "otp":
@@ -165,13 +177,16 @@ class SecondStep:
             if step is None:
                 await self._store.count_attempt(token_hash, now, MAX_ATTEMPTS)
                 raise InvalidCredentials(_REFUSED)
+            otp = (methods.OTP,)
+            family = (family_for(user, binding, methods.with_second_factor(binding.amr, otp))
+                      if family_for is not None else None)
             if not await self._store.redeem_with_step(token_hash, now, MAX_ATTEMPTS, user.id,
-                                                      step):
+                                                      step, family):
                 raise InvalidCredentials(_REFUSED)
-            return (methods.OTP,)
+            return otp, family
         if await self._store.count_attempt(token_hash, now, MAX_ATTEMPTS) is None:
             raise InvalidCredentials(_REFUSED)
         added = await self._factors.check_recovery_code(user.id, proof.recovery_code, client)
         if added is None or not await self._store.finish_challenge(token_hash, now):
             raise InvalidCredentials(_REFUSED)
-        return added
+        return added, None

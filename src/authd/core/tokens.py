@@ -109,9 +109,19 @@ class TokenService:
 
         ``family_id`` is given when it was fixed in advance (a social login's one-time code).
         """
+        family = self.new_family(user, client_id, scope, audience, client, amr=amr,
+                                 family_id=family_id)
+        await self._families.create_family(family)
+        return self.first_pair(family)
+
+    def new_family(self, user: User, client_id: str, scope: str, audience: str,
+                   client: ClientInfo, *, amr: Sequence[str],
+                   family_id: str | None = None) -> RefreshFamily:
+        """The family a login starts, not yet stored: a caller that stores it in its own
+        transaction (the second step of a login) then answers ``first_pair``."""
         now = self._clock.now()
         s = self._policy
-        family = RefreshFamily(
+        return RefreshFamily(
             id=family_id or new_id(), user_id=user.id, client_id=client_id, scope=scope,
             audience=audience,
             generation=0, rotated_at=now, created_at=now, last_used_at=now,
@@ -120,8 +130,10 @@ class TokenService:
             user_agent=(client.user_agent or "")[:512] or None, ip=client.ip, auth_time=now,
             amr=methods_of_login.normalise(amr),
         )
-        await self._families.create_family(family)
-        return self._pair(family, 0, scope)
+
+    def first_pair(self, family: RefreshFamily) -> TokenPair:
+        """The first token pair of a stored family."""
+        return self._pair(family, 0, family.scope)
 
     async def refresh(self, token: str, client_id: str, scope: str | None,
                       client: ClientInfo) -> TokenPair:

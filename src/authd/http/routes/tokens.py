@@ -16,7 +16,7 @@ from starlette.responses import Response
 from authd.core import amr
 from authd.core.client_auth import Presented, presented_assertion
 from authd.core.clients import Client
-from authd.core.models import ClientInfo, User
+from authd.core.models import ClientInfo, RefreshFamily, User
 from authd.core.second_step import Binding, Proof
 from authd.core.tokens import TokenPair
 from authd.errors import (
@@ -146,11 +146,17 @@ async def _finish_second_step(svc: UseCases, params: dict[str, str], client: Cli
                               who: ClientInfo) -> TokenPair:
     proof = Proof(otp=params.get("otp"), recovery_code=params.get("recovery_code"),
                   credential=params.get("credential"))
+    def family_for(user: User, b: Binding, methods: tuple[str, ...]) -> RefreshFamily:
+        return svc.tokens.new_family(user, client.id, b.scope, b.audience, who, amr=methods,
+                                     family_id=b.family_id)
+
     try:
         done = await svc.second_step.complete(_required(params, "mfa_token"), proof, "token",
-                                              client.id, who)
+                                              client.id, who, family_for=family_for)
     except InvalidCredentials as exc:
         raise InvalidGrant(exc.description) from None
+    if done.family is not None:  # stored in the second step's own commit
+        return svc.tokens.first_pair(done.family)
     b = done.binding
     return await svc.tokens.start_family(done.user, client.id, b.scope, b.audience, who,
                                          amr=done.amr, family_id=b.family_id)

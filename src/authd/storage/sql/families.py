@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Insert, insert, select, update
 
 from authd.core.models import AuditEvent, RefreshFamily, Rotated
 from authd.storage.sql import amr
@@ -36,10 +36,15 @@ _ROTATE_PG = (
     "SELECT owner.* FROM rotated LEFT JOIN owner ON true")
 
 
+def insert_family(family: RefreshFamily) -> Insert:
+    """The INSERT of a new family (also run inside the second step of a login's commit)."""
+    values = {c.name: getattr(family, c.name) for c in t.c}
+    return insert(t).values(**{**values, "amr": amr.encode(family.amr)})
+
+
 class SqlFamilies(SqlRepository):
     async def create_family(self, family: RefreshFamily) -> None:
-        values = {c.name: getattr(family, c.name) for c in t.c}
-        statement = insert(t).values(**{**values, "amr": amr.encode(family.amr)})
+        statement = insert_family(family)
         await self._db.write(lambda c: c.execute(statement))
 
     async def get_family(self, family_id: str) -> RefreshFamily | None:

@@ -11,20 +11,37 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
-from authd.core.models import MfaChallenge, TotpFactor
+from authd.core.models import MfaChallenge, RefreshFamily, TotpFactor
 from authd.storage.sql._base import SqlRepository
+from authd.storage.sql.families import insert_family
 from authd.storage.sql.tables import mfa_tokens, recovery_codes, totp_factors
+
+# The second step's hot path (see db.py): plain-SQL reads, and writes built once with
+# bound parameters so that a login pays for neither statement construction nor compiling.
+_TOTP_BY_USER = "SELECT * FROM totp_factors WHERE user_id = :user_id"
+_CHALLENGE_BY_HASH = "SELECT * FROM mfa_tokens WHERE token_hash = :token_hash"
+_m, _t = mfa_tokens, totp_factors
+_COUNT_TRY = (update(_m).where(_m.c.token_hash == bindparam("p_hash"), _m.c.used_at.is_(None),
+                               _m.c.expires_at > bindparam("p_now"),
+                               _m.c.attempts < bindparam("p_max"))
+              .values(attempts=_m.c.attempts + 1))
+_ACCEPT_STEP = (update(_t).where(_t.c.user_id == bindparam("p_user"),
+                                 _t.c.confirmed_at.is_not(None),
+                                 or_(_t.c.last_step.is_(None), _t.c.last_step < bindparam("p_step")))
+                .values(last_step=bindparam("p_step")))
+_FINISH = (update(_m).where(_m.c.token_hash == bindparam("p_hash"), _m.c.used_at.is_(None))
+           .values(used_at=bindparam("p_now")))
 
 
 def _factor(row: Any) -> TotpFactor:
-    data = dict(row._mapping)
+    data = row if isinstance(row, dict) else dict(row._mapping)
     return TotpFactor(**{**data, "secret_enc": bytes(data["secret_enc"])})
 
 
 def _challenge(row: Any) -> MfaChallenge:
-    data = dict(row._mapping)
+    data = row if isinstance(row, dict) else dict(row._mapping)
     return MfaChallenge(**{**data, "token_hash": bytes(data["token_hash"]),
                            "binding": orjson.loads(data["binding"])})
 
@@ -54,8 +71,7 @@ class SqlSecondFactors(SqlRepository):
         return await self._db.write(put)
 
     async def get_totp(self, user_id: str) -> TotpFactor | None:
-        query = select(totp_factors).where(totp_factors.c.user_id == user_id)
-        row = await self._db.read(lambda c: c.execute(query).first())
+        row = await self._db.fetch_one(_TOTP_BY_USER, {"user_id": user_id})
         return _factor(row) if row is not None else None
 
     async def confirm_totp(self, user_id: str, step: int, now: float,
@@ -72,11 +88,8 @@ class SqlSecondFactors(SqlRepository):
         return await self._db.write(confirm)
 
     async def accept_step(self, user_id: str, step: int) -> bool:
-        t = totp_factors
-        statement = (update(t).where(t.c.user_id == user_id, t.c.confirmed_at.is_not(None),
-                                     or_(t.c.last_step.is_(None), t.c.last_step < step))
-                     .values(last_step=step))
-        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
+        params = {"p_user": user_id, "p_step": step}
+        return await self._db.write(lambda c: c.execute(_ACCEPT_STEP, params).rowcount == 1)
 
     async def delete_totp(self, user_id: str) -> bool:
         def remove(c: Connection) -> bool:
@@ -110,44 +123,37 @@ class SqlSecondFactors(SqlRepository):
 
     async def count_attempt(self, token_hash: bytes, now: float, max_attempts: int
                             ) -> MfaChallenge | None:
-        m = mfa_tokens
-        statement = (update(m).where(m.c.token_hash == token_hash, m.c.used_at.is_(None),
-                                     m.c.expires_at > now, m.c.attempts < max_attempts)
-                     .values(attempts=m.c.attempts + 1).returning(*m.c))
-        row = await self._db.write(lambda c: c.execute(statement).first())
+        statement = _COUNT_TRY.returning(*mfa_tokens.c)
+        params = {"p_hash": token_hash, "p_now": now, "p_max": max_attempts}
+        row = await self._db.write(lambda c: c.execute(statement, params).first())
         return _challenge(row) if row is not None else None
 
     async def get_challenge(self, token_hash: bytes) -> MfaChallenge | None:
-        query = select(mfa_tokens).where(mfa_tokens.c.token_hash == token_hash)
-        row = await self._db.read(lambda c: c.execute(query).first())
+        row = await self._db.fetch_one(_CHALLENGE_BY_HASH, {"token_hash": token_hash})
         return _challenge(row) if row is not None else None
 
     async def redeem_with_step(self, token_hash: bytes, now: float, max_attempts: int,
-                               user_id: str, step: int) -> bool:
-        m, t = mfa_tokens, totp_factors
-        count = (update(m).where(m.c.token_hash == token_hash, m.c.used_at.is_(None),
-                                 m.c.expires_at > now, m.c.attempts < max_attempts)
-                 .values(attempts=m.c.attempts + 1))
-        accept = (update(t).where(t.c.user_id == user_id, t.c.confirmed_at.is_not(None),
-                                  or_(t.c.last_step.is_(None), t.c.last_step < step))
-                  .values(last_step=step))
-        finish = update(m).where(m.c.token_hash == token_hash, m.c.used_at.is_(None)).values(
-            used_at=now)
+                               user_id: str, step: int, family: RefreshFamily | None) -> bool:
+        tried = {"p_hash": token_hash, "p_now": now, "p_max": max_attempts}
+        stepped = {"p_user": user_id, "p_step": step}
+        used = {"p_hash": token_hash, "p_now": now}
 
         def redeem(c: Connection) -> bool:
             # One commit for the whole second step: the try, the step and the single use.
-            if c.execute(count).rowcount != 1:
+            if c.execute(_COUNT_TRY, tried).rowcount != 1:
                 return False
-            if c.execute(accept).rowcount != 1:
+            if c.execute(_ACCEPT_STEP, stepped).rowcount != 1:
                 return False  # a replayed code: the try stays counted
-            return bool(c.execute(finish).rowcount == 1)
+            if c.execute(_FINISH, used).rowcount != 1:
+                return False
+            if family is not None:  # the login's family, in the same commit
+                c.execute(insert_family(family))
+            return True
         return await self._db.write(redeem)
 
     async def finish_challenge(self, token_hash: bytes, now: float) -> bool:
-        m = mfa_tokens
-        statement = (update(m).where(m.c.token_hash == token_hash, m.c.used_at.is_(None))
-                     .values(used_at=now))
-        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
+        params = {"p_hash": token_hash, "p_now": now}
+        return await self._db.write(lambda c: c.execute(_FINISH, params).rowcount == 1)
 
     async def prune_challenges(self, now: float) -> int:
         statement = delete(mfa_tokens).where(mfa_tokens.c.expires_at <= now)
