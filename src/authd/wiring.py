@@ -170,6 +170,8 @@ class Services:
             FEED_PRUNE_INTERVAL, self.prune_audit, "audit trail pruning")))
         self._tasks.append(asyncio.create_task(self._every(
             FEED_PRUNE_INTERVAL, self.client_auth.prune, "client assertion pruning")))
+        self._tasks.append(asyncio.create_task(self._every(
+            FEED_PRUNE_INTERVAL, self.second_step.prune, "mfa token pruning")))
         if self.mail_worker is not None and self.email is not None:
             self._tasks.append(asyncio.create_task(self._deliver_mail(self.mail_worker)))
             self._tasks.append(asyncio.create_task(self._every(
@@ -359,7 +361,7 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                     identity_links=IdentityLinks(store.users, store.identities, pending,
                                                  auditor, clock, notify=email.notify_user),
                     reauth=Reauthentication(store.users, hasher, guard, cookie_store, tokens,
-                                            auditor, clock),
+                                            auditor, clock, factors=second_factors),
                     second_factors=second_factors, second_step=second_step,
                     providers=providers, provider_http=provider_http,
                     redis=redis, fanout=fanout, session_cache=session_cache,

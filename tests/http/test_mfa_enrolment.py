@@ -86,3 +86,19 @@ def test_enrolling_or_removing_needs_a_recent_login(client: TestClient,  # noqa:
         assert answer.json()["error"] == "insufficient_user_authentication"
         assert f"max_age={MAX_AGE}" in answer.headers["www-authenticate"]
     assert client.get("/v1/mfa").json()["totp"] is True
+
+
+def test_a_totp_code_renews_a_login_once(client: TestClient,  # noqa: F811
+                                         clock: FixedClock) -> None:  # noqa: F811
+    """POST /v1/reauth {otp}: auth_time renewed and amr ["otp"]; the same code again is 401."""
+    csrf = cookie_login(client)
+    headers = {"X-CSRF-Token": csrf}
+    phone, _ = enrol(client, clock, headers)
+    clock.advance(MAX_AGE + 30)
+    code = phone.at(clock.now())
+    renewed = client.post("/v1/reauth", json={"otp": code}, headers=headers)
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["auth_time"] == int(clock.now())
+    assert client.get("/v1/session").json()["session"]["amr"] == ["otp"]
+    replay = client.post("/v1/reauth", json={"otp": code}, headers=headers)
+    assert replay.status_code == 401 and replay.json()["error"] == "invalid_credentials"

@@ -35,6 +35,7 @@ from authd.core.models import ClientInfo, CookieSession, User
 from authd.core.passwords import PasswordHasher
 from authd.core.ports import CookieSessionStore, UserStore
 from authd.core.ratelimit import BruteForceGuard
+from authd.core.second_factors import SecondFactors
 from authd.core.tokens import TokenService
 from authd.errors import (
     InsufficientUserAuthentication,
@@ -84,11 +85,13 @@ def userinfo_claims(user: User, scope: str) -> dict[str, Any]:
 
 
 class Reauthentication:
-    """``POST /v1/reauth``: the password again, through the login brute-force guard."""
+    """``POST /v1/reauth``: the password (or a TOTP code) again, through the login
+    brute-force guard. The session's or family's ``amr`` becomes the re-login's."""
 
     def __init__(self, users: UserStore, hasher: PasswordHasher, guard: BruteForceGuard,
                  sessions: CookieSessionStore, tokens: TokenService, auditor: Auditor,
-                 clock: Clock) -> None:
+                 clock: Clock, *, factors: SecondFactors | None = None) -> None:
+        self._factors = factors
         self._users = users
         self._hasher = hasher
         self._guard = guard
@@ -98,23 +101,46 @@ class Reauthentication:
         self._clock = clock
 
     async def for_session(self, session: CookieSession, password: object,
-                          client: ClientInfo) -> float:
+                          client: ClientInfo, *, otp: object = None) -> float:
         """Renew the cookie session's ``auth_time``; returns it."""
-        await self._check_password(session.user_id, password, client)
+        methods = await self._check(session.user_id, password, otp, client)
         now = self._clock.now()
-        if not await self._sessions.renew_auth_time(session.id, now, (amr.PASSWORD,)):
+        if not await self._sessions.renew_auth_time(session.id, now, methods):
             raise Unauthenticated("no valid session")
         await self._audit(audit.REAUTH, user_id=session.user_id, client=client, session=session.id)
         return now
 
     async def for_token(self, claims: dict[str, Any], password: object,
-                        client: ClientInfo) -> str:
+                        client: ClientInfo, *, otp: object = None) -> str:
         """Renew the token family's ``auth_time``; returns a fresh access token carrying it."""
         user_id = str(claims["sub"])
-        await self._check_password(user_id, password, client)
-        token = await self._tokens.renew_auth_time(claims, (amr.PASSWORD,))
+        methods = await self._check(user_id, password, otp, client)
+        token = await self._tokens.renew_auth_time(claims, methods)
         await self._audit(audit.REAUTH, user_id=user_id, client=client, sid=claims.get("sid"))
         return token
+
+    async def _check(self, user_id: str, password: object, otp: object,
+                     client: ClientInfo) -> tuple[str, ...]:
+        """The re-login's methods: a password (``pwd``) or, for a user with TOTP, a code
+        (``otp``, accepted once like at login)."""
+        if otp is None or password is not None or self._factors is None:
+            await self._check_password(user_id, password, client)
+            return (amr.PASSWORD,)
+        user = await self._users.get_user(user_id)
+        if user is None or user.disabled:
+            raise Unauthenticated("the account is gone or disabled")
+        attempt = await self._guard.reserve_login(user.email, client.ip or "unknown")
+        try:
+            accepted = await self._factors.check_otp(user.id, otp)
+        except Exception:
+            await self._guard.release_login(attempt)  # malformed or a server failure: no guess
+            raise
+        if accepted is None:
+            await self._audit(audit.LOGIN_FAILED, user_id=user.id, client=client, reauth=True,
+                              factor="otp")
+            raise InvalidCredentials("the code is wrong or was already used")
+        await self._guard.release_login(attempt)
+        return accepted
 
     async def _check_password(self, user_id: str, password: object, client: ClientInfo) -> None:
         """The same guard and counters as a login: re-login is no way around the lockout."""

@@ -124,6 +124,10 @@ class SecondStep:
                                                      now, now + MFA_TOKEN_TTL))
         raise MfaRequired(token, factors, status=400 if binding.mode == "token" else 401)
 
+    async def prune(self) -> int:
+        """Drop expired mfa tokens (a background loop): they can no longer finish anything."""
+        return await self._store.prune_challenges(self._clock.now())
+
     async def complete(self, mfa_token: object, proof: Proof, mode: Mode, client_id: str | None,
                        client: ClientInfo, *, family_for: FamilyFor | None = None) -> Completed:
         """Finish a parked login of ``mode`` (and, in token mode, of ``client_id``).

@@ -380,9 +380,10 @@ def _sessions() -> Schema:
                           {"current_password": "correct horse battery staple",
                            "new_password": "a longer and newer passphrase"}))},
         "/v1/reauth": {"post": _op(
-            "reauth", "Sign in again with the password: renews auth_time of the cookie session "
-            "(answer {auth_time}) or of the token's refresh family (answer a fresh access token "
-            "carrying it); counts against the login limits",
+            "reauth", "Sign in again with the password, or a TOTP code for a user with TOTP on: "
+            "renews auth_time and amr of the cookie session (answer {auth_time}) or of the "
+            "token's refresh family (answer a fresh access token carrying them); counts against "
+            "the login limits",
             {"200": _ok("renewed", {"oneOf": [
                 _obj({"auth_time": _INT}, ["auth_time"]),
                 _obj({"access_token": _STR, "token_type": {"const": "Bearer"},
@@ -390,7 +391,8 @@ def _sessions() -> Schema:
                      ["access_token", "token_type", "expires_in", "scope"])]}),
              **_errors(400, 401, 403, 413, 415, 429, 503)},
             security=_BEARER_OR_COOKIE_CSRF,
-            body=_content(_obj({"password": _ANY_PASSWORD}, ["password"]),
+            body=_content({"oneOf": [_obj({"password": _ANY_PASSWORD}, ["password"]),
+                                     _obj({"otp": _CODE}, ["otp"])]},
                           {"password": "correct horse battery staple"}))},
         "/v1/userinfo": {"get": _op(
             "userinfo", "The caller's profile: sub always, email and email_verified with scope "
