@@ -213,10 +213,11 @@ def test_cache_control_max_age_is_honoured(issuer: FakeIssuer) -> None:
 
 
 PUBLIC_NAMES = [
-    "BadSignature", "Claims", "ExpiredToken", "InvalidAudience", "InvalidClaim", "InvalidIssuer",
-    "InvalidToken", "InvalidType", "MalformedToken", "MissingClaim", "NotYetValid",
-    "RequireTokenMiddleware", "RevokedToken", "TokenTooLarge", "TokenVerifier", "UnknownKey",
-    "UnsupportedAlgorithm", "VerifierConfigError", "require_scope", "require_token",
+    "BadSignature", "Claims", "ExpiredToken", "InsufficientUserAuthentication", "InvalidAudience",
+    "InvalidClaim", "InvalidIssuer", "InvalidToken", "InvalidType", "MalformedToken",
+    "MissingClaim", "NotYetValid", "RequireTokenMiddleware", "RevokedToken", "TokenTooLarge",
+    "TokenVerifier", "UnknownKey", "UnsupportedAlgorithm", "VerifierConfigError",
+    "check_authentication", "require_scope", "require_token",
 ]
 
 
@@ -231,7 +232,7 @@ def test_every_verifier_failure_is_an_invalid_token() -> None:
     errors = [getattr(verify, name) for name in PUBLIC_NAMES
               if isinstance(getattr(verify, name), type)
               and issubclass(getattr(verify, name), Exception)]
-    assert len(errors) == 15
+    assert len(errors) == 16
     assert all(issubclass(error, verify.InvalidToken) for error in errors)
     assert verify.InvalidToken is jose.InvalidToken
 
