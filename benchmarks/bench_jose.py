@@ -39,8 +39,10 @@ NOW = time.time()
 CLAIMS = {"iss": "http://localhost:8000", "sub": "WPkBpFqGypAmRSfQOxU5ng",
           "aud": "http://localhost:8000", "exp": int(NOW) + 3600, "iat": int(NOW),
           "jti": "WoTY0h-VLakQeXve", "client_id": "authd", "scope": "openid profile email",
-          "sid": "pJsaniHXCwOaYD-1wf6gSw", "auth_time": int(NOW)}
-TOKEN_TARGET = 544  # bytes: 512 before the OIDC auth_time claim (recent-login checks) was added
+          "sid": "pJsaniHXCwOaYD-1wf6gSw", "auth_time": int(NOW), "amr": ["pwd", "otp", "mfa"]}
+# bytes: 512 before the OIDC auth_time claim (recent-login checks), 544 before amr (RFC 8176:
+# how the login was made, here the longest common value, a password and a TOTP code)
+TOKEN_TARGET = 584
 TARGETS = {"ES256": 1.3, "EdDSA": 1.3, "RS256": 1.6, "HS256": 5.0}
 
 

@@ -74,7 +74,8 @@ def test_password_grant_issues_an_rfc9068_token_pair(http: httpx.Client, server)
     header, claims = _header(body["access_token"]), _claims(body["access_token"])
     assert header["typ"] == "at+jwt" and header["alg"] == "ES256" and header["kid"]
     assert set(claims) == {"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "sid",
-                           "auth_time"}
+                           "auth_time", "amr"}
+    assert claims["amr"] == ["pwd"]  # how the login was made (RFC 8176)
     assert claims["auth_time"] == claims["iat"]  # the login that started the family
     assert claims["iss"] == server.url and claims["aud"] == server.url
     assert claims["client_id"] == "authd" and claims["exp"] - claims["iat"] == 300
