@@ -78,3 +78,30 @@ async def test_an_mfa_token_counts_tries_expires_and_finishes_once(sql: SqlStore
     assert sorted(results) == [False] * 4 + [True]
     assert await factors.count_attempt(token.token_hash, NOW, 5) is None  # used
     assert await factors.prune_challenges(NOW + 301) == 1
+
+
+async def test_the_totp_secret_is_sealed_and_bound_to_its_user(sql: SqlStore) -> None:
+    """A database leak shows no TOTP secret; a sealed secret copied to another user's row does
+    not open (the user id is the AES-GCM associated data)."""
+    import base64
+
+    from cryptography.exceptions import InvalidTag
+
+    from authd.clock import FixedClock
+    from authd.core.audit import Auditor
+    from authd.core.second_factors import SecondFactors
+    from authd.core.secrets import ServerSecrets
+
+    clock = FixedClock(NOW)
+    keys = ServerSecrets.from_root(b"r" * 32)
+    factors = SecondFactors(sql.second_factors, sql.users, keys, "Example",
+                            Auditor(sql.audit, clock), clock)
+    user_id, other_id = await _user(sql), await _user(sql)
+    enrolment = await factors.begin_totp(user_id)
+    secret = base64.b32decode(enrolment.secret + "=" * (-len(enrolment.secret) % 8))
+    stored = await sql.second_factors.get_totp(user_id)
+    assert stored is not None and secret not in stored.secret_enc
+    assert enrolment.secret.encode() not in stored.secret_enc
+    assert keys.open(stored.secret_enc, b"totp:" + user_id.encode()) == secret
+    with pytest.raises(InvalidTag):
+        keys.open(stored.secret_enc, b"totp:" + other_id.encode())
