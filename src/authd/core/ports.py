@@ -416,6 +416,20 @@ class SecondFactorStore(Protocol):
     async def prune_challenges(self, now: float) -> int: ...
 
 
+class PasskeyCounter(Protocol):
+    """How many passkeys a user has (second-factor status and the factors a login offers)."""
+
+    async def count_passkeys(self, user_id: str) -> int: ...
+
+
+class PasskeyAssertions(Protocol):
+    """Checks a passkey assertion (``credential``) as the second step of ``user_id``'s login."""
+
+    async def verify_for_user(self, user_id: str, credential: object) -> tuple[str, ...] | None:
+        """The amr it adds (e.g. ``("hwk", "user")``) if valid for this user, else None."""
+        ...
+
+
 class Mailer(Protocol):
     """Hands one message to the mail system (an SMTP server, or a folder of .eml files)."""
 

@@ -20,7 +20,7 @@ from authd.core import amr, totp
 from authd.core.audit import Auditor
 from authd.core.ids import digest
 from authd.core.models import ClientInfo, TotpFactor
-from authd.core.ports import SecondFactorStore, UserStore
+from authd.core.ports import PasskeyCounter, SecondFactorStore, UserStore
 from authd.core.secrets import ServerSecrets
 from authd.errors import Conflict, InvalidRequest, NotFound
 
@@ -43,8 +43,8 @@ async def _no_notice(_user_id: str, _template: str, _values: Mapping[str, str]) 
     return None
 
 
-class PasskeyCounter:
-    """How many passkeys a user has: none until passkeys are wired in (a Protocol-shaped default)."""
+class NoPasskeys:
+    """The ``PasskeyCounter`` until passkeys are wired in: nobody has one."""
 
     async def count_passkeys(self, user_id: str) -> int:
         return 0
@@ -91,7 +91,7 @@ class SecondFactors:
         self._audit = auditor
         self._clock = clock
         self._notify = notify or _no_notice
-        self._passkeys = passkeys or PasskeyCounter()
+        self._passkeys: PasskeyCounter = passkeys or NoPasskeys()
 
     # -- enrolment --------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from authd.core import amr as methods
 from authd.core.audit import Auditor
 from authd.core.ids import digest, new_secret
 from authd.core.models import ClientInfo, MfaChallenge, RefreshFamily, User
-from authd.core.ports import SecondFactorStore, UserStore
+from authd.core.ports import PasskeyAssertions, SecondFactorStore, UserStore
 from authd.core.ratelimit import BruteForceGuard
 from authd.core.second_factors import FAILED, SecondFactors
 from authd.errors import InvalidCredentials, InvalidRequest, MfaRequired
@@ -105,7 +105,9 @@ FamilyFor = Callable[[User, Binding, tuple[str, ...]], RefreshFamily]
 
 class SecondStep:
     def __init__(self, factors: SecondFactors, store: SecondFactorStore, users: UserStore,
-                 guard: BruteForceGuard, auditor: Auditor, clock: Clock) -> None:
+                 guard: BruteForceGuard, auditor: Auditor, clock: Clock, *,
+                 passkeys: PasskeyAssertions | None = None) -> None:
+        self._passkeys = passkeys  # None: ``credential`` is refused as not enabled
         self._factors = factors
         self._store = store
         self._users = users
@@ -139,7 +141,7 @@ class SecondStep:
         ``family_for``, the new refresh family: one durable write for the whole step).
         """
         kind = proof.kind()
-        if kind == "credential":
+        if kind == "credential" and self._passkeys is None:
             raise InvalidRequest("passkeys are not enabled")
         if not isinstance(mfa_token, str) or not mfa_token or len(mfa_token) > MAX_TOKEN_LENGTH:
             raise InvalidRequest("mfa_token must be a non-empty string")
@@ -190,7 +192,11 @@ class SecondStep:
             return otp, family
         if await self._store.count_attempt(token_hash, now, MAX_ATTEMPTS) is None:
             raise InvalidCredentials(_REFUSED)
-        added = await self._factors.check_recovery_code(user.id, proof.recovery_code, client)
+        if kind == "credential":
+            assert self._passkeys is not None
+            added = await self._passkeys.verify_for_user(user.id, proof.credential)
+        else:
+            added = await self._factors.check_recovery_code(user.id, proof.recovery_code, client)
         if added is None or not await self._store.finish_challenge(token_hash, now):
             raise InvalidCredentials(_REFUSED)
         return added, None
