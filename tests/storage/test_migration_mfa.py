@@ -1,0 +1,48 @@
+"""Migration 0006 (second factors): sessions and token families from before it keep working with
+no recorded amr, and the second-factor tables work; over real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from authd.core.models import TotpFactor
+from authd.storage.sql import SqlStore, open_database
+from tests.storage.test_migration_auth_time import _run, _to
+
+CREATED = 1_700_000_000.0
+
+
+def _old_rows(connection: Connection) -> None:
+    connection.execute(text(
+        "INSERT INTO users (id, email, email_verified, password_hash, disabled, created_at) "
+        "VALUES ('u1', 'a@example.com', false, 'h', false, :t)"), {"t": CREATED})
+    connection.execute(text(
+        "INSERT INTO refresh_families (id, user_id, client_id, scope, audience, generation, "
+        "rotated_at, created_at, last_used_at, idle_expires_at, absolute_expires_at, auth_time) "
+        "VALUES ('f1', 'u1', 'authd', 'openid', 'api', 0, :t, :t, :t, :e, :e, :t)"),
+        {"t": CREATED, "e": CREATED + 1000})
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_families_from_before_0006_read_with_no_amr(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """An upgraded server reads its old families (amr empty, auth_time kept) and can enrol TOTP."""
+    url = f"sqlite:///{tmp_path}/old.db"
+    if backend == "postgres":
+        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
+                                                              "postgresql+asyncpg://")
+    db = open_database(url)
+    try:
+        await _run(db, _to("0005"))
+        await _run(db, _old_rows)
+        await _run(db, _to("head"))
+        store = SqlStore.over(db)
+        family = await store.families.get_family("f1")
+        assert family is not None and family.amr == () and family.auth_time == CREATED
+        assert await store.second_factors.put_pending_totp(TotpFactor("u1", b"sealed", CREATED))
+        assert await store.second_factors.recovery_codes_left("u1") == 0
+    finally:
+        await db.dispose()
