@@ -36,7 +36,7 @@ from authd.core.identities import IdentityLinks
 from authd.core.keys import KeyManager
 from authd.core.machines import ClientCredentials
 from authd.core.mail import OutboxWorker, OutboxWriter
-from authd.core.passkeys import Passkeys
+from authd.core.passkeys import PasskeyFactor, Passkeys
 from authd.core.passwords import PasswordHasher
 from authd.core.policies import (
     ClientPolicy,
@@ -138,6 +138,7 @@ class Services:
     reauth: Reauthentication
     second_factors: SecondFactors
     second_step: SecondStep
+    passkeys: Passkeys
     providers: dict[str, ProviderClient]
     provider_http: httpx.AsyncClient | None
     redis: Redis | None = None
@@ -339,11 +340,14 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                         on_sign_up=email.send_verification)
     provider_http, providers = _providers(settings, clock)
     pending = SealedPendingLogins(store.pending, secrets)  # state, nonce, verifier: sealed
+    passkeys = Passkeys(store.users, store.passkeys, guard, auditor, clock,
+                        passkey_policy(settings, secrets))
+    passkey_factor = PasskeyFactor(passkeys)
     second_factors = SecondFactors(store.second_factors, store.users, secrets,
                                    settings.mail.product_name, auditor, clock,
-                                   notify=email.notify_user)
+                                   notify=email.notify_user, passkeys=passkey_factor)
     second_step = SecondStep(second_factors, store.second_factors, store.users, guard, auditor,
-                             clock)
+                             clock, passkeys=passkey_factor)
     social = SocialLogins(store.users, store.identities, store.codes, pending, tokens,
                           auditor, clock, second_step=second_step)
     clients = ClientRegistry(client_policy(settings))
@@ -361,8 +365,9 @@ async def build_services(settings: Settings, clock: Clock | None = None, *,
                     identity_links=IdentityLinks(store.users, store.identities, pending,
                                                  auditor, clock, notify=email.notify_user),
                     reauth=Reauthentication(store.users, hasher, guard, cookie_store, tokens,
-                                            auditor, clock, factors=second_factors),
-                    second_factors=second_factors, second_step=second_step,
+                                            auditor, clock, factors=second_factors,
+                                            passkeys=passkey_factor),
+                    second_factors=second_factors, second_step=second_step, passkeys=passkeys,
                     providers=providers, provider_http=provider_http,
                     redis=redis, fanout=fanout, session_cache=session_cache,
                     email=email, mail_worker=worker)
@@ -463,6 +468,8 @@ def _use_cases(svc: Services) -> UseCases:
     data = AccountData(svc.store.users, svc.store.identities, svc.directory, svc.store.audit,
                        svc.store.erasure, svc.tokens, svc.auditor, svc.clock,
                        svc.secrets.pseudonym_mac)
+    data.register_factor_exporter("totp", svc.second_factors.export)
+    data.register_factor_exporter("passkeys", svc.passkeys.export)
     return UseCases(
         settings=svc.settings, clock=svc.clock, accounts=svc.accounts, tokens=svc.tokens,
         cookie_sessions=svc.cookie_sessions, directory=svc.directory, social=svc.social,
@@ -477,11 +484,10 @@ def _use_cases(svc: Services) -> UseCases:
         health=Health(probes, svc.guard, shared_limits=svc.redis is not None),
         admin=Administration(svc.store.users, svc.accounts, svc.directory, svc.store.audit,
                              svc.auditor, svc.keys, data, CursorSealer(svc.secrets.cursor_mac),
-                             svc.email, svc.second_factors),
+                             svc.email, svc.second_factors, svc.passkeys),
         account_data=data, providers=svc.providers, email=svc.email,
         webhooks=WebhookLog(svc.store.webhooks, svc.clock, tuple(svc.settings.webhooks)),
-        passkeys=Passkeys(svc.store.users, svc.store.passkeys, svc.guard, svc.auditor, svc.clock,
-                          passkey_policy(svc.settings, svc.secrets)),
+        passkeys=svc.passkeys,
         forms=FormTokens(svc.secrets.form_mac))
 
 

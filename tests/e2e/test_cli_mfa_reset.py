@@ -38,6 +38,6 @@ def test_mfa_reset_lets_the_password_alone_sign_in_and_is_audited(tmp_path, back
                 srv.cli("audit", "--event", "mfa.reset").stdout.splitlines()]
         assert len(rows) == 1
         unknown = srv.cli("users", "mfa-reset", "nobody@example.com", check=False)
-        assert unknown.returncode == 1 and "no user" in unknown.stderr
+        assert unknown.returncode == 1 and "no such user" in unknown.stderr
     finally:
         srv.stop()

@@ -230,13 +230,13 @@ def test_a_recovery_code_finishes_a_cookie_login_once(
 
 def test_bad_second_steps_are_clean_400s(client: TestClient,
                                          enrolled: tuple[pyotp.TOTP, list[str]]) -> None:
-    """No factor, two factors, a passkey before passkeys exist, a missing token: 400."""
+    """No factor, two factors, a credential that is no passkey assertion, a missing token: 400."""
     token = first_step(client)
     for proof in ({}, {"otp": "123456", "recovery_code": "abcde-fghij"},
                   {"credential": "{}"}):
         answer = second_step(client, token, **proof)
         assert answer.status_code == 400 and answer.json()["error"] == "invalid_request", proof
-    assert "passkeys are not enabled" in second_step(client, token, credential="{}").text
+    assert "not a valid PublicKeyCredential" in second_step(client, token, credential="{}").text
     missing = client.post("/v1/token", data={"grant_type": MFA_GRANT, "otp": "123456"})
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
     bad_json = client.post("/v1/session/mfa", json={"mfa_token": ["x"], "otp": "123456"})

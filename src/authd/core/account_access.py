@@ -33,7 +33,7 @@ from authd.core import amr, audit
 from authd.core.audit import Auditor
 from authd.core.models import ClientInfo, CookieSession, User
 from authd.core.passwords import PasswordHasher
-from authd.core.ports import CookieSessionStore, UserStore
+from authd.core.ports import CookieSessionStore, PasskeyAssertions, UserStore
 from authd.core.ratelimit import BruteForceGuard
 from authd.core.second_factors import SecondFactors
 from authd.core.tokens import TokenService
@@ -90,8 +90,10 @@ class Reauthentication:
 
     def __init__(self, users: UserStore, hasher: PasswordHasher, guard: BruteForceGuard,
                  sessions: CookieSessionStore, tokens: TokenService, auditor: Auditor,
-                 clock: Clock, *, factors: SecondFactors | None = None) -> None:
+                 clock: Clock, *, factors: SecondFactors | None = None,
+                 passkeys: PasskeyAssertions | None = None) -> None:
         self._factors = factors
+        self._passkeys = passkeys
         self._users = users
         self._hasher = hasher
         self._guard = guard
@@ -101,9 +103,10 @@ class Reauthentication:
         self._clock = clock
 
     async def for_session(self, session: CookieSession, password: object,
-                          client: ClientInfo, *, otp: object = None) -> float:
+                          client: ClientInfo, *, otp: object = None,
+                          credential: object = None) -> float:
         """Renew the cookie session's ``auth_time``; returns it."""
-        methods = await self._check(session.user_id, password, otp, client)
+        methods = await self._check(session.user_id, password, otp, client, credential)
         now = self._clock.now()
         if not await self._sessions.renew_auth_time(session.id, now, methods):
             raise Unauthenticated("no valid session")
@@ -111,18 +114,21 @@ class Reauthentication:
         return now
 
     async def for_token(self, claims: dict[str, Any], password: object,
-                        client: ClientInfo, *, otp: object = None) -> str:
+                        client: ClientInfo, *, otp: object = None,
+                        credential: object = None) -> str:
         """Renew the token family's ``auth_time``; returns a fresh access token carrying it."""
         user_id = str(claims["sub"])
-        methods = await self._check(user_id, password, otp, client)
+        methods = await self._check(user_id, password, otp, client, credential)
         token = await self._tokens.renew_auth_time(claims, methods)
         await self._audit(audit.REAUTH, user_id=user_id, client=client, sid=claims.get("sid"))
         return token
 
     async def _check(self, user_id: str, password: object, otp: object,
-                     client: ClientInfo) -> tuple[str, ...]:
-        """The re-login's methods: a password (``pwd``) or, for a user with TOTP, a code
-        (``otp``, accepted once like at login)."""
+                     client: ClientInfo, credential: object = None) -> tuple[str, ...]:
+        """The re-login's methods: a password (``pwd``), for a user with TOTP a code
+        (``otp``, accepted once like at login), or one of the user's passkeys (``hwk``)."""
+        if credential is not None and password is None and otp is None:
+            return await self._check_passkey(user_id, credential, client)
         if otp is None or password is not None or self._factors is None:
             await self._check_password(user_id, password, client)
             return (amr.PASSWORD,)
@@ -141,6 +147,28 @@ class Reauthentication:
             raise InvalidCredentials("the code is wrong or was already used")
         await self._guard.release_login(attempt)
         return accepted
+
+    async def _check_passkey(self, user_id: str, credential: object,
+                             client: ClientInfo) -> tuple[str, ...]:
+        """A passkey assertion of the user (a challenge from ``POST /v1/passkeys/challenge``),
+        counted against the login limits like a password."""
+        if self._passkeys is None:
+            raise InvalidRequest("passkeys are not enabled")
+        user = await self._users.get_user(user_id)
+        if user is None or user.disabled:
+            raise Unauthenticated("the account is gone or disabled")
+        attempt = await self._guard.reserve_login(user.email, client.ip or "unknown")
+        try:
+            added = await self._passkeys.verify_for_user(user.id, credential, client)
+        except Exception:
+            await self._guard.release_login(attempt)  # malformed or a server failure: no guess
+            raise
+        if added is None:
+            await self._audit(audit.LOGIN_FAILED, user_id=user.id, client=client, reauth=True,
+                              factor="passkey")
+            raise InvalidCredentials("the passkey could not be verified")
+        await self._guard.release_login(attempt)
+        return added
 
     async def _check_password(self, user_id: str, password: object, client: ClientInfo) -> None:
         """The same guard and counters as a login: re-login is no way around the lockout."""

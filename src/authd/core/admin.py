@@ -25,6 +25,7 @@ from authd.core.email_flows import EmailAccounts
 from authd.core.emails import canonical_email
 from authd.core.keys import KeyManager
 from authd.core.models import AuditEvent, ClientInfo, KeyRecord, User
+from authd.core.passkeys import Passkeys
 from authd.core.ports import AuditStore, UserStore
 from authd.core.second_factors import SecondFactors
 from authd.core.your_data import AccountData
@@ -80,8 +81,9 @@ class Administration:
     def __init__(self, users: UserStore, accounts: Accounts, directory: SessionDirectory,
                  events: AuditStore, auditor: Auditor, keys: KeyManager, data: AccountData,
                  cursors: CursorSealer, email: EmailAccounts | None,
-                 factors: SecondFactors) -> None:
+                 factors: SecondFactors, passkeys: Passkeys) -> None:
         self._users = users
+        self._passkeys = passkeys
         self._factors = factors
         self._accounts = accounts
         self._directory = directory
@@ -114,13 +116,15 @@ class Administration:
                        if more and page else None)
         return Page(page, next_cursor)
 
-    async def reset_mfa(self, email: str, client: ClientInfo = OPERATOR) -> User | None:
-        """A user who lost their device: TOTP and recovery codes go (audited ``mfa.reset``);
-        their next login needs only the first factor. None for no such user."""
-        user = await self._users.find_user_by_email(canonical_email(email))
-        if user is None:
-            return None
-        await self._factors.reset(user.id, client)
+    async def reset_mfa(self, ref: str, actor: Actor = CLI) -> User:
+        """A user who lost their device: TOTP, recovery codes and passkeys go (audited
+        ``mfa.reset`` with the actor); their next login needs only the first factor.
+
+        ``ref`` is a user id or an address; NotFound for no such user.
+        """
+        user = await self.find_user(ref)
+        await self._passkeys.remove_all(user.id)
+        await self._factors.reset(user.id, actor.client, actor=actor.client_id)
         return user
 
     async def list_users(self, limit: int, offset: int) -> Sequence[User]:

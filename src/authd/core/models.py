@@ -218,6 +218,9 @@ class PasskeyUse(StrEnum):
     OK = "ok"
     REPLAYED = "replayed"
     COUNTER_MOVED = "counter_moved"
+
+
+@dataclass(frozen=True, slots=True)
 class TotpFactor:
     """A user's TOTP factor. The secret is sealed under the root secret, bound to the user id.
 

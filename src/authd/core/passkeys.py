@@ -131,6 +131,12 @@ class Passkeys:
             await self._audit(audit.PASSKEY_REMOVED, user_id=user_id, count=removed, reset=True)
         return removed
 
+    async def export(self, user_id: str) -> list[dict[str, object]]:
+        """What a user's data export shows of their passkeys: names and times, no key material."""
+        return [{"id": p.id, "name": p.name, "created_at": p.created_at,
+                 "last_used_at": p.last_used_at, "transports": list(p.transports)}
+                for p in await self._store.list_passkeys(user_id)]
+
     async def count(self, user_id: str) -> int:
         return await self._store.count_passkeys(user_id)
 
@@ -195,6 +201,16 @@ class Passkeys:
             await self._guard.release_login(attempt)
             raise
         await self._guard.release_login(attempt)
+
+    async def check_for_user(self, user_id: str, credential: object,
+                             client: ClientInfo) -> None:
+        """``verify_for_user`` without its own attempt counting: for a caller that counts the
+        try itself (the second step of a login counts it on the mfa_token and the account)."""
+        if not isinstance(credential, str | Mapping):
+            raise InvalidRequest("credential must be the assertion as JSON")
+        assertion = webauthn.parse_assertion(credential)
+        await self._live_user(user_id, InvalidCredentials("the account is gone or disabled"))
+        await self._check(assertion, assertion.challenge, user_id, client, require_uv=False)
 
     # -- the checks -----------------------------------------------------------------------
 
@@ -281,3 +297,26 @@ def _decode_id(challenge_id: object) -> bytes:
         return base64.urlsafe_b64decode(challenge_id + "=" * (-len(challenge_id) % 4))
     except (binascii.Error, ValueError):
         raise InvalidRequest("challenge_id must be the id of a challenge") from None
+
+
+class PasskeyFactor:
+    """Passkeys as a second factor: the ``PasskeyCounter`` and ``PasskeyAssertions`` that the
+    second-factor use cases ask, over ``Passkeys``.
+
+    A passkey that completes a login's second step adds ``hwk`` (RFC 8176): the possession
+    of the key. It is not asked for user verification there (the password was the knowledge).
+    """
+
+    def __init__(self, passkeys: Passkeys) -> None:
+        self._passkeys = passkeys
+
+    async def count_passkeys(self, user_id: str) -> int:
+        return await self._passkeys.count(user_id)
+
+    async def verify_for_user(self, user_id: str, credential: object,
+                              client: ClientInfo) -> tuple[str, ...] | None:
+        try:
+            await self._passkeys.check_for_user(user_id, credential, client)
+        except InvalidCredentials:
+            return None
+        return ("hwk",)

@@ -14,6 +14,7 @@ from authd.clock import Clock
 from authd.core.email_tokens import EmailToken
 from authd.core.models import (
     AuditEvent,
+    ClientInfo,
     CookieSession,
     Identity,
     KeyRecord,
@@ -26,8 +27,8 @@ from authd.core.models import (
     RefreshFamily,
     Revocation,
     Rotated,
-    UsedChallenge,
     TotpFactor,
+    UsedChallenge,
     User,
 )
 from authd.core.social_models import PendingLogin, Profile
@@ -425,7 +426,8 @@ class PasskeyCounter(Protocol):
 class PasskeyAssertions(Protocol):
     """Checks a passkey assertion (``credential``) as the second step of ``user_id``'s login."""
 
-    async def verify_for_user(self, user_id: str, credential: object) -> tuple[str, ...] | None:
+    async def verify_for_user(self, user_id: str, credential: object,
+                              client: ClientInfo) -> tuple[str, ...] | None:
         """The amr it adds (e.g. ``("hwk", "user")``) if valid for this user, else None."""
         ...
 

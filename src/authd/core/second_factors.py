@@ -142,10 +142,11 @@ class SecondFactors:
         await self._audit(CODES_REGENERATED, user_id=user_id, client=client)
         return codes
 
-    async def reset(self, user_id: str, client: ClientInfo) -> bool:
-        """An operator's reset (lost device): TOTP and recovery codes go; audited ``mfa.reset``."""
+    async def reset(self, user_id: str, client: ClientInfo, **detail: str) -> bool:
+        """An operator's reset (lost device): TOTP and recovery codes go; audited ``mfa.reset``
+        (``detail`` names the operator: ``actor``)."""
         removed = await self._store.delete_totp(user_id)
-        await self._audit(RESET, user_id=user_id, client=client, totp=removed)
+        await self._audit(RESET, user_id=user_id, client=client, totp=removed, **detail)
         if removed:
             await self._notify(user_id, "factor_removed", {"factor": "TOTP"})
         return removed
@@ -155,6 +156,14 @@ class SecondFactors:
     async def has_totp(self, user_id: str) -> bool:
         factor = await self._store.get_totp(user_id)
         return factor is not None and factor.confirmed_at is not None
+
+    async def export(self, user_id: str) -> dict[str, object]:
+        """What a user's data export shows of TOTP: whether it is on and since when, and how
+        many recovery codes are left; never the secret nor a code."""
+        factor = await self._store.get_totp(user_id)
+        confirmed = factor.confirmed_at if factor is not None else None
+        return {"enabled": confirmed is not None, "confirmed_at": confirmed,
+                "recovery_codes_left": await self._store.recovery_codes_left(user_id)}
 
     async def status(self, user_id: str) -> FactorStatus:
         return FactorStatus(await self.has_totp(user_id),

@@ -194,7 +194,7 @@ class SecondStep:
             raise InvalidCredentials(_REFUSED)
         if kind == "credential":
             assert self._passkeys is not None
-            added = await self._passkeys.verify_for_user(user.id, proof.credential)
+            added = await self._passkeys.verify_for_user(user.id, proof.credential, client)
         else:
             added = await self._factors.check_recovery_code(user.id, proof.recovery_code, client)
         if added is None or not await self._store.finish_challenge(token_hash, now):

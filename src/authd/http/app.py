@@ -76,6 +76,7 @@ ROUTES = [
     Route("/admin/v1/users/{user_id}", admin.delete_user, methods=["DELETE"]),
     Route("/admin/v1/users/{user_id}/sessions", admin.list_sessions, methods=["GET"]),
     Route("/admin/v1/users/{user_id}/sessions", admin.delete_sessions, methods=["DELETE"]),
+    Route("/admin/v1/users/{user_id}/mfa", admin.reset_mfa, methods=["DELETE"]),
     Route("/admin/v1/users/{user_id}/password-reset", admin.password_reset, methods=["POST"]),
     Route("/admin/v1/audit", admin.audit_events, methods=["GET"]),
     Route("/admin/v1/keys", admin.list_keys, methods=["GET"]),

@@ -380,7 +380,8 @@ def _sessions() -> Schema:
                           {"current_password": "correct horse battery staple",
                            "new_password": "a longer and newer passphrase"}))},
         "/v1/reauth": {"post": _op(
-            "reauth", "Sign in again with the password, or a TOTP code for a user with TOTP on: "
+            "reauth", "Sign in again with the password, a TOTP code for a user with TOTP on, or "
+            "a passkey assertion (challenge from POST /v1/passkeys/challenge): "
             "renews auth_time and amr of the cookie session (answer {auth_time}) or of the "
             "token's refresh family (answer a fresh access token carrying them); counts against "
             "the login limits",
@@ -392,7 +393,11 @@ def _sessions() -> Schema:
              **_errors(400, 401, 403, 413, 415, 429, 503)},
             security=_BEARER_OR_COOKIE_CSRF,
             body=_content({"oneOf": [_obj({"password": _ANY_PASSWORD}, ["password"]),
-                                     _obj({"otp": _CODE}, ["otp"])]},
+                                     _obj({"otp": _CODE}, ["otp"]),
+                                     _obj({"credential": {
+                                         "type": "object", "description": "the assertion of "
+                                         "navigator.credentials.get() as JSON"}},
+                                          ["credential"])]},
                           {"password": "correct horse battery staple"}))},
         "/v1/userinfo": {"get": _op(
             "userinfo", "The caller's profile: sub always, email and email_verified with scope "
@@ -756,6 +761,10 @@ def _admin() -> Schema:
                           {"200": _ok("how many ended", _obj({"revoked": _INT}, ["revoked"])),
                            **_admin_errors(404)}, security=_ADMIN, params=user_id),
         },
+        "/admin/v1/users/{user_id}/mfa": {"delete": _op(
+            "adminResetMfa", "Remove the user's second factors (TOTP, recovery codes, passkeys): "
+            "their next login needs only the first factor",
+            {"204": _ok("removed"), **_admin_errors(404)}, security=_ADMIN, params=user_id)},
         "/admin/v1/users/{user_id}/password-reset": {"post": _op(
             "adminPasswordReset", "End every session and family, then mail a reset link",
             {"202": _ok("the link is on its way"), **_admin_errors(404, 409)},

@@ -19,25 +19,30 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from authd.core.models import User
+from authd.core.second_step import Binding
 from authd.http.cookies import set_session_cookie
 from authd.http.requests import client_info
 from authd.pages._handoff import Handoff, token_mode_target
 from authd.pages._render import Visit
 
 
-async def first_factor_done(visit: Visit, user: User, handoff: Handoff) -> Response:
-    """The person proved a first factor: the place where "second factor required" will branch."""
-    return await complete_sign_in(visit, user, handoff)
+async def first_factor_done(visit: Visit, user: User, handoff: Handoff,
+                            methods: tuple[str, ...]) -> Response:
+    """The person proved a first factor (``methods``, RFC 8176): a user with a second factor
+    is stopped here (the second step's gate answers ``mfa_required``), never signed in."""
+    await visit.svc.second_step.gate(user, Binding.for_session(methods))
+    return await complete_sign_in(visit, user, handoff, methods)
 
 
-async def complete_sign_in(visit: Visit, user: User, handoff: Handoff) -> Response:
+async def complete_sign_in(visit: Visit, user: User, handoff: Handoff,
+                           methods: tuple[str, ...]) -> Response:
     svc = visit.svc
     if handoff.mode == "token":  # the app gets a code; authd's own session is left as it was
         return visit.redirect(await token_mode_target(svc, handoff, user), status=302)
     previous = await visit.signed_in()
     if previous is not None:
         await svc.cookie_sessions.end(previous[0], client_info(visit.request))
-    started = await svc.cookie_sessions.start(user, client_info(visit.request))
+    started = await svc.cookie_sessions.start(user, client_info(visit.request), amr=methods)
     response = visit.redirect(handoff.return_to or "/account", status=302)
     set_session_cookie(response, svc.settings, started.cookie_value)
     return response

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from authd.core import amr
 from authd.errors import AuthdError
 from authd.http.cookies import clear_session_cookie
 from authd.http.requests import client_info, read_params
@@ -47,7 +48,7 @@ async def login(visit: Visit) -> Response:
                                                      client_info(request))
     except AuthdError as exc:
         return _refused(visit, "login.html", handoff, exc, "password", values)
-    return await first_factor_done(visit, user, handoff)
+    return await first_factor_done(visit, user, handoff, (amr.PASSWORD,))
 
 
 @page
@@ -69,7 +70,7 @@ async def signup(visit: Visit) -> Response:
     if svc.settings.require_verified_email:
         return visit.render("message.html", title=visit.gettext("Check your email"),
                             notice=visit.gettext("We sent you a link to verify your address."))
-    return await first_factor_done(visit, user, handoff)
+    return await first_factor_done(visit, user, handoff, (amr.PASSWORD,))
 
 
 @page
@@ -122,7 +123,7 @@ async def _redeem(visit: Visit, params: dict[str, str], handoff: Handoff, step: 
         return visit.refused("sign_in.html", exc, "code" if step == "code" else "email",
                              step="code" if step == "code" else "email", values=values,
                              **_sign_in_context(visit, handoff))
-    return await first_factor_done(visit, user, handoff)
+    return await first_factor_done(visit, user, handoff, (amr.EMAIL,))
 
 
 @page

@@ -72,6 +72,13 @@ async def delete_sessions(request: Request) -> Response:
     return json_response({"revoked": count}, headers=NO_STORE)
 
 
+async def reset_mfa(request: Request) -> Response:
+    """A user's second factors go (TOTP, recovery codes, passkeys): a lost device."""
+    actor = require_admin(request)
+    await services(request).admin.reset_mfa(request.path_params["user_id"], actor)
+    return Response(status_code=204, headers=NO_STORE)
+
+
 async def password_reset(request: Request) -> Response:
     actor = require_admin(request)
     await services(request).admin.password_reset(request.path_params["user_id"], actor)

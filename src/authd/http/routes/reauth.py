@@ -1,5 +1,5 @@
-"""POST /v1/reauth: sign in again with the password (or a TOTP code), for actions that need a
-recent login.
+"""POST /v1/reauth: sign in again with the password, a TOTP code or a passkey assertion, for
+actions that need a recent login.
 
 A cookie caller's session gets a new ``auth_time`` (``{auth_time}``); a token caller's
 refresh family does, and the answer is a fresh access token carrying it
@@ -24,11 +24,12 @@ async def reauth(request: Request) -> Response:
     who = client_info(request)
     if principal.cookie_session is not None:
         auth_time = await svc.reauth.for_session(principal.cookie_session, body.get("password"),
-                                                 who, otp=body.get("otp"))
+                                                 who, otp=body.get("otp"),
+                                                 credential=body.get("credential"))
         return json_response({"auth_time": int(auth_time)}, headers=NO_STORE)
     assert principal.claims is not None
     token = await svc.reauth.for_token(principal.claims, body.get("password"), who,
-                                       otp=body.get("otp"))
+                                       otp=body.get("otp"), credential=body.get("credential"))
     return json_response({"access_token": token, "token_type": "Bearer",
                           "expires_in": svc.settings.access_token_ttl,
                           "scope": str(principal.claims.get("scope", ""))}, headers=NO_STORE)

@@ -8,8 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authd.core import password_change
-from authd.core import amr
+from authd.core import amr, password_change
 from authd.core.models import CookieSession, User
 from authd.core.second_step import Binding, Proof
 from authd.core.sessions import StartedSession
