@@ -54,9 +54,10 @@ class Rule:
 RULES = (
     # The pure core: rules and use cases over Protocols; time from an injected Clock.
     # py_webauthn (``webauthn``) is pure protocol code over ``cryptography``: bytes in,
-    # results out, no I/O, so the passkey rules may use it like a primitive.
+    # results out, no I/O, so the passkey rules may use it like a primitive; pyotp (TOTP
+    # codes over hmac) likewise.
     Rule("authd.core", ("authd.core", "authd.clock", "authd.errors", "authd.jose",
-                        "cryptography", "orjson", "argon2", "webauthn")),
+                        "cryptography", "orjson", "argon2", "webauthn", "pyotp")),
     # The codec stands alone: the server and authd.verify build on it, never the reverse.
     Rule("authd.jose", ("authd.jose", "cryptography", "orjson")),
     # The resource-server library: what `pip install authd` (no extras) brings, and Starlette
