@@ -55,7 +55,8 @@ async def login(request: Request) -> Response:
     else:
         user = await svc.accounts.authenticate(body.get("email"), body.get("password"), who)
         methods = (amr.PASSWORD,)
-    await svc.second_step.gate(user, Binding.for_session(methods))  # 401 mfa_required, no cookie
+    if amr.USER_PRESENCE not in methods:  # a passkey with user verification is two factors
+        await svc.second_step.gate(user, Binding.for_session(methods))  # 401 mfa_required
     return _signed_in(svc, user, await svc.cookie_sessions.start(user, who, amr=methods))
 
 
