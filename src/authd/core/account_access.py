@@ -25,7 +25,7 @@ Four rules, kept here so that every account endpoint applies the same ones:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from authd.clock import Clock
@@ -128,47 +128,40 @@ class Reauthentication:
         """The re-login's methods: a password (``pwd``), for a user with TOTP a code
         (``otp``, accepted once like at login), or one of the user's passkeys (``hwk``)."""
         if credential is not None and password is None and otp is None:
-            return await self._check_passkey(user_id, credential, client)
+            passkeys = self._passkeys
+            if passkeys is None:
+                raise InvalidRequest("passkeys are not enabled")
+            return await self._factor(user_id, client, "passkey",
+                                      lambda uid: passkeys.verify_for_user(uid, credential, client),
+                                      "the passkey could not be verified")
         if otp is None or password is not None or self._factors is None:
             await self._check_password(user_id, password, client)
             return (amr.PASSWORD,)
+        factors = self._factors
+        return await self._factor(user_id, client, "otp",
+                                  lambda uid: factors.check_otp(uid, otp),
+                                  "the code is wrong or was already used")
+
+    async def _factor(self, user_id: str, client: ClientInfo, name: str,
+                      check: Callable[[str], Awaitable[tuple[str, ...] | None]],
+                      refusal: str) -> tuple[str, ...]:
+        """One factor's check (its amr, or None when wrong) under the login's brute-force
+        guard: a wrong answer keeps its reservation, anything else releases it."""
         user = await self._users.get_user(user_id)
         if user is None or user.disabled:
             raise Unauthenticated("the account is gone or disabled")
         attempt = await self._guard.reserve_login(user.email, client.ip or "unknown")
         try:
-            accepted = await self._factors.check_otp(user.id, otp)
+            accepted = await check(user.id)
         except Exception:
             await self._guard.release_login(attempt)  # malformed or a server failure: no guess
             raise
         if accepted is None:
             await self._audit(audit.LOGIN_FAILED, user_id=user.id, client=client, reauth=True,
-                              factor="otp")
-            raise InvalidCredentials("the code is wrong or was already used")
+                              factor=name)
+            raise InvalidCredentials(refusal)
         await self._guard.release_login(attempt)
         return accepted
-
-    async def _check_passkey(self, user_id: str, credential: object,
-                             client: ClientInfo) -> tuple[str, ...]:
-        """A passkey assertion of the user (a challenge from ``POST /v1/passkeys/challenge``),
-        counted against the login limits like a password."""
-        if self._passkeys is None:
-            raise InvalidRequest("passkeys are not enabled")
-        user = await self._users.get_user(user_id)
-        if user is None or user.disabled:
-            raise Unauthenticated("the account is gone or disabled")
-        attempt = await self._guard.reserve_login(user.email, client.ip or "unknown")
-        try:
-            added = await self._passkeys.verify_for_user(user.id, credential, client)
-        except Exception:
-            await self._guard.release_login(attempt)  # malformed or a server failure: no guess
-            raise
-        if added is None:
-            await self._audit(audit.LOGIN_FAILED, user_id=user.id, client=client, reauth=True,
-                              factor="passkey")
-            raise InvalidCredentials("the passkey could not be verified")
-        await self._guard.release_login(attempt)
-        return added
 
     async def _check_password(self, user_id: str, password: object, client: ClientInfo) -> None:
         """The same guard and counters as a login: re-login is no way around the lockout."""
