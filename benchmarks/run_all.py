@@ -24,7 +24,7 @@ SCRIPTS = [
     ("mail", ["-m", "benchmarks.bench_mail"], ["--requests", "300", "--messages", "600"]),
     ("machines", ["-m", "benchmarks.bench_client_credentials"], ["--seconds", "4"]),
     ("search", ["-m", "benchmarks.bench_admin_search"], ["--users", "200000", "--requests", "300"]),
-    ("webhooks", ["-m", "benchmarks.bench_webhooks"], ["--events", "500", "--outage", "5"]),
+    ("webhooks", ["-m", "benchmarks.bench_webhooks"], ["--events", "2000", "--outage", "60"]),
     ("passkeys", ["-m", "benchmarks.bench_passkeys"], ["--seconds", "4", "--checks", "1000"]),
     ("pages", ["-m", "benchmarks.bench_pages"], ["--seconds", "4", "--loads", "10"]),
     ("mfa", ["-m", "benchmarks.bench_mfa"], ["--users", "160"]),
