@@ -273,3 +273,63 @@ async def test_concurrent_unlinks_never_leave_an_account_without_a_way_in(
                                    return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "NoneType"]
     assert len(await svc.identity_links.list(user.id)) == 1
+
+
+async def _with_totp(svc: Services, clock: FixedClock) -> User:
+    """A social user who turned TOTP on (so the gate asks them for it)."""
+    import pyotp
+    user = await svc.social.sign_in(_profile(), link_by_verified_email=False, client=WHO)
+    enrolment = await svc.second_factors.begin_totp(user.id)
+    await svc.second_factors.confirm_totp(user.id, pyotp.TOTP(enrolment.secret).at(clock.now()),
+                                          WHO)
+    return user
+
+
+def _amr_of(access_token: str) -> list[str]:
+    """The amr claim of an access token authd issued."""
+    import base64
+
+    import orjson
+    payload = access_token.split(".")[1]
+    claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    found: list[str] = claims["amr"]
+    return found
+
+
+async def test_a_code_from_a_finished_second_step_is_not_gated_again(
+        services: tuple[Services, FixedClock]) -> None:
+    """A code the hosted pages issued after /mfa (amr with "mfa") gives tokens at once, and the
+    tokens say how the person signed in, not "fed"."""
+    svc, clock = services
+    user = await _with_totp(svc, clock)
+    code = await svc.social.issue_code(user, "authd", None, methods=("pwd", "otp", "mfa"))
+    pair = await svc.social.exchange_code(code, "authd", None, "openid", svc.settings.audience,
+                                          WHO)
+    assert _amr_of(pair.access_token) == ["pwd", "otp", "mfa"]
+
+
+@pytest.mark.parametrize("methods", [("fed",), ("pwd",)])
+async def test_a_code_without_a_second_step_still_meets_the_gate(
+        services: tuple[Services, FixedClock], methods: tuple[str, ...]) -> None:
+    """A social login's code (or any code whose login did not do the second step) of a user
+    with TOTP answers mfa_required at the exchange: the code alone never yields tokens."""
+    from authd.errors import MfaRequired
+    svc, clock = services
+    user = await _with_totp(svc, clock)
+    code = await svc.social.issue_code(user, "authd", None, methods=methods)
+    with pytest.raises(MfaRequired):
+        await svc.social.exchange_code(code, "authd", None, "openid", svc.settings.audience, WHO)
+
+
+async def test_a_pages_password_code_carries_pwd(services: tuple[Services, FixedClock]) -> None:
+    """A password login's code of a user without a second factor gives tokens with amr pwd."""
+    svc, _ = services
+    user = await svc.social.sign_in(_profile(), link_by_verified_email=False, client=WHO)
+    code = await svc.social.issue_code(user, "authd", None, methods=("pwd",))
+    pair = await svc.social.exchange_code(code, "authd", None, "openid", svc.settings.audience,
+                                          WHO)
+    assert _amr_of(pair.access_token) == ["pwd"]
+    old = await svc.social.issue_code(user, "authd", None)
+    pair = await svc.social.exchange_code(old, "authd", None, "openid", svc.settings.audience,
+                                          WHO)
+    assert _amr_of(pair.access_token) == ["fed"]

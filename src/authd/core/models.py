@@ -134,7 +134,9 @@ class OneTimeCode:
     """A token-mode social login waiting to be exchanged; only the code's SHA-256 is kept.
 
     ``family_id`` is chosen when the code is issued, so that a replay can
-    revoke the family the first exchange created.
+    revoke the family the first exchange created. ``amr`` is how the login that
+    produced it was made (RFC 8176): a social login's ``("fed",)``, or a hosted
+    page's password or mailed-code login, with ``"mfa"`` when its second step is done.
     """
 
     code_hash: bytes
@@ -144,6 +146,7 @@ class OneTimeCode:
     family_id: str
     used_at: float | None = None
     code_challenge: str | None = None
+    amr: tuple[str, ...] = ("fed",)
 
 
 @dataclass(frozen=True, slots=True)

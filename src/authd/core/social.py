@@ -217,12 +217,14 @@ class SocialLogins:
 
     # -- token mode --------------------------------------------------------------
 
-    async def issue_code(self, user: User, client_id: str, app_challenge: str | None) -> str:
+    async def issue_code(self, user: User, client_id: str, app_challenge: str | None, *,
+                         methods: tuple[str, ...] = (amr.FEDERATED,)) -> str:
+        """A one-time code for ``client_id`` that remembers how its login was made (``methods``)."""
         code = new_secret()
         await self._codes.add_code(OneTimeCode(
             code_hash=digest(code), user_id=user.id, client_id=client_id,
             expires_at=self._clock.now() + CODE_TTL, family_id=new_id(),
-            code_challenge=app_challenge))
+            code_challenge=app_challenge, amr=methods))
         return code
 
     async def exchange_code(self, code: str, client_id: str, code_verifier: str | None,
@@ -244,11 +246,13 @@ class SocialLogins:
         user = await self._users.get_user(record.user_id)
         if user is None or user.disabled:
             raise InvalidGrant("the code is invalid")
-        if self._second_step is not None:  # the family id stays fixed: a replay still revokes it
+        # A login whose second step is done (the hosted pages' /mfa) is not asked again; any
+        # other goes through the gate. The family id stays fixed: a replay still revokes it.
+        if self._second_step is not None and amr.MULTI_FACTOR not in record.amr:
             await self._second_step.gate(user, Binding.for_tokens(
-                (amr.FEDERATED,), client_id, scope, audience, record.family_id))
+                record.amr, client_id, scope, audience, record.family_id))
         return await self._tokens.start_family(user, client_id, scope, audience, client,
-                                               amr=(amr.FEDERATED,), family_id=record.family_id)
+                                               amr=record.amr, family_id=record.family_id)
 
     async def _revoke_replayed(self, family_id: str) -> None:
         """Revoke the family the first exchange created — waiting for it if that exchange is in flight.

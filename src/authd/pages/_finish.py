@@ -38,7 +38,7 @@ async def complete_sign_in(visit: Visit, user: User, handoff: Handoff,
                            methods: tuple[str, ...]) -> Response:
     svc = visit.svc
     if handoff.mode == "token":  # the app gets a code; authd's own session is left as it was
-        return visit.redirect(await token_mode_target(svc, handoff, user), status=302)
+        return visit.redirect(await token_mode_target(svc, handoff, user, methods), status=302)
     previous = await visit.signed_in()
     if previous is not None:
         await svc.cookie_sessions.end(previous[0], client_info(visit.request))

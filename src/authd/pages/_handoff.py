@@ -79,10 +79,16 @@ def with_params(url: str, params: Mapping[str, str | None]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-async def token_mode_target(svc: UseCases, handoff: Handoff, user: User) -> str:
-    """Token mode's last stop: ``return_to`` with a one-time code for the app (and its state)."""
+async def token_mode_target(svc: UseCases, handoff: Handoff, user: User,
+                            methods: tuple[str, ...]) -> str:
+    """Token mode's last stop: ``return_to`` with a one-time code for the app (and its state).
+
+    The code remembers ``methods`` (the login's amr): the app's tokens say how the person
+    signed in, and a login that finished its second step here is not asked for it again.
+    """
     assert handoff.return_to is not None and handoff.client_id is not None
-    code = await svc.social.issue_code(user, handoff.client_id, handoff.code_challenge)
+    code = await svc.social.issue_code(user, handoff.client_id, handoff.code_challenge,
+                                       methods=methods)
     return with_params(handoff.return_to, {"code": code, "state": handoff.state})
 
 

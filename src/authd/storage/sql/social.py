@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from authd.core.amr import FEDERATED
 from authd.core.models import Identity, OneTimeCode, User
 from authd.errors import Conflict, EmailTaken
+from authd.storage.sql import amr
 from authd.storage.sql._base import SqlRepository, to_model
 from authd.storage.sql.tables import identities, one_time_codes, pending_logins, users
 
@@ -62,10 +66,15 @@ def _identity_row(identity: Identity) -> dict[str, object]:
     return {c.name: getattr(identity, c.name) for c in identities.c}
 
 
+def _code_of(row: dict[str, Any]) -> OneTimeCode:
+    """A stored code; a NULL ``amr`` (a code issued before the column) is a social login's."""
+    return OneTimeCode(**{**row, "amr": amr.decode(row.get("amr")) or (FEDERATED,)})
+
+
 class SqlOneTimeCodes(SqlRepository):
     async def add_code(self, code: OneTimeCode) -> None:
-        statement = insert(one_time_codes).values(
-            **{c.name: getattr(code, c.name) for c in one_time_codes.c})
+        values = {c.name: getattr(code, c.name) for c in one_time_codes.c}
+        statement = insert(one_time_codes).values(**{**values, "amr": amr.encode(code.amr)})
         await self._db.write(lambda c: c.execute(statement))
 
     async def use_code(self, code_hash: bytes, now: float) -> tuple[OneTimeCode | None, bool]:
@@ -79,7 +88,7 @@ class SqlOneTimeCodes(SqlRepository):
             # exactly one of N concurrent exchanges see its first use.
             first = c.execute(mark).rowcount == 1
             row = c.execute(query).first()
-            return (to_model(OneTimeCode, row) if row else None), first
+            return (_code_of(row._asdict()) if row else None), first
         return await self._db.write(use)
 
     async def prune_codes(self, now: float) -> int:

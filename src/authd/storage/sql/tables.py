@@ -130,6 +130,7 @@ one_time_codes = Table(
     Column("used_at", Float, nullable=True),
     Column("family_id", String(32), nullable=True),
     Column("code_challenge", String(64), nullable=True),
+    Column("amr", Text, nullable=True),  # JSON array (RFC 8176 values); NULL: a social login's
 )
 
 pending_logins = Table(

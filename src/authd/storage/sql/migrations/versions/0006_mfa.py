@@ -1,7 +1,8 @@
 """Second factors: how each login was made (``amr``), TOTP factors, recovery codes, mfa tokens.
 
 Existing families and sessions keep a NULL ``amr``: they read as no methods
-(authd cannot know how those logins were made).
+(authd cannot know how those logins were made). One-time codes get one too:
+a NULL there is a social login's code (the only kind issued before).
 
 Revision ID: 0006
 Revises: 0005
@@ -15,7 +16,7 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-_AMR_TABLES = ("refresh_families", "cookie_sessions")
+_AMR_TABLES = ("refresh_families", "cookie_sessions", "one_time_codes")
 
 
 def _user_fk() -> sa.ForeignKey:
