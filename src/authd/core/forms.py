@@ -9,22 +9,37 @@ site can make the browser send the cookie but can neither read it nor compute
 the MAC, so it cannot forge the form field ("double submit", signed). Tokens
 are stateless: nothing is stored, and every instance that shares the root
 secret accepts them.
+
+``seal``/``open`` carry a small record between two pages of one sign-in (the
+sign-in waiting for its second factor) in a cookie: AES-256-GCM under a key
+derived from the same root, bound to the pre-session cookie, so the browser
+can neither read nor alter it, nor move it to another browser.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from authd.core.ids import b64url, new_secret
 from authd.errors import CsrfFailed
 
 MAX_BINDING_LENGTH = 128
 _LABEL = b"authd form v1|"
+_SEAL_LABEL = b"authd form seal v1"
+_SEALED_LABEL = b"authd sealed form record v1|"
+MAX_SEALED_LENGTH = 2048
 
 
 class FormTokens:
     def __init__(self, key: bytes) -> None:
         self._key = key
+        self._aead = AESGCM(hmac.digest(key, _SEAL_LABEL, "sha256"))
 
     @staticmethod
     def new_binding() -> str:
@@ -42,3 +57,19 @@ class FormTokens:
         expected = self.token(binding).encode()
         if not hmac.compare_digest(presented.encode("utf-8", "replace"), expected):
             raise CsrfFailed()
+
+    def seal(self, binding: str, record: bytes) -> str:
+        """``record`` encrypted for the pre-session cookie ``binding``, as base64url text."""
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + self._aead.encrypt(nonce, record, _SEALED_LABEL + binding.encode())
+        return b64url(sealed)
+
+    def open(self, binding: str | None, sealed: str | None) -> bytes | None:
+        """The record ``seal`` made for ``binding``; None if missing, altered or another's."""
+        if not binding or not sealed or len(sealed) > MAX_SEALED_LENGTH:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
+            return self._aead.decrypt(raw[:12], raw[12:], _SEALED_LABEL + binding.encode())
+        except (InvalidTag, ValueError, binascii.Error):
+            return None

@@ -839,7 +839,8 @@ def _pages() -> Schema:
         "/signup": _page("signup", "create an account", handoff=True),
         "/sign-in": _page("sign_in", "sign in with a mailed code or link", handoff=True,
                           token=True),
-        "/mfa": _page("mfa", "the second-factor step (not available yet)", post=False),
+        "/mfa": _page("mfa", "the second step of a sign-in: a TOTP or recovery code for the "
+                       "sign-in waiting in the sealed authd_mfa cookie"),
         "/logout": _page("logout", "sign out"),
         "/forgot-password": _page("forgot_password", "ask for a password-reset link"),
         "/reset-password": _page("reset_password", "choose a new password", token=True),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from authd.pages import _account, _mail_pages, _signin_pages, _static
+from authd.pages import _account, _mail_pages, _mfa, _signin_pages, _static
 from authd.pages._render import PageKit
 
 GET_POST = ["GET", "POST"]
@@ -20,7 +20,7 @@ ROUTES = [
     Route("/login", _signin_pages.login, methods=GET_POST),
     Route("/signup", _signin_pages.signup, methods=GET_POST),
     Route("/sign-in", _signin_pages.sign_in, methods=GET_POST),
-    Route("/mfa", _signin_pages.mfa, methods=["GET"]),
+    Route("/mfa", _mfa.mfa, methods=GET_POST),
     Route("/logout", _signin_pages.logout, methods=GET_POST),
     Route("/forgot-password", _mail_pages.forgot_password, methods=GET_POST),
     Route("/reset-password", _mail_pages.reset_password, methods=GET_POST),

@@ -1,4 +1,5 @@
-"""/account: profile, email, password, sessions (each with an "end" button), linked providers.
+"""/account: profile, email, password, sessions (each with an "end" button), linked providers,
+two-step sign-in (``_account_factors``) and deleting the account.
 
 Every change is a POST of one form with an ``action``; each checks the
 session's CSRF token and the origin, then calls the same use case as the
@@ -15,16 +16,16 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from authd.core.account_access import require_recent_login
 from authd.core.models import CookieSession, User
 from authd.core.password_change import change_password
-from authd.errors import AuthdError, InvalidRequest, NotFound
+from authd.errors import AuthdError, InsufficientUserAuthentication, InvalidRequest, NotFound
 from authd.http.requests import client_info, read_params
+from authd.pages import _account_factors as factors
 from authd.pages._i18n import format_time
 from authd.pages._render import Visit, page, with_query
 
 NOTICES = ("email_sent", "password_changed", "session_ended", "others_ended", "unlinked",
-           "verification_sent")
+           "verification_sent", "totp_removed", "reauthed")
 # An action answers with the notice to show on /account, or a path to go to instead.
 Action = Callable[[Visit, CookieSession, User, dict[str, str]], Awaitable[str]]
 
@@ -38,6 +39,8 @@ def _notice(visit: Visit, key: str | None) -> str | None:
         "others_ended": _("Every other session has ended."),
         "unlinked": _("The provider is no longer linked."),
         "verification_sent": _("We mailed you a new verification link."),
+        "totp_removed": _("Two-step sign-in is off; your recovery codes no longer work."),
+        "reauthed": _("Thank you. You can make the change now."),
     }
     return texts.get(key or "")
 
@@ -56,7 +59,8 @@ async def _context(visit: Visit, session: CookieSession, user: User) -> dict[str
     return {"user": user, "sessions": sessions, "identities": identities,
             "linkable": [name for name in svc.providers if name not in linked],
             "member_since": format_time(user.created_at, visit.lang),
-            "csrf": svc.cookie_sessions.csrf_token(session)}
+            "csrf": svc.cookie_sessions.csrf_token(session),
+            **await factors.factor_context(visit, user)}
 
 
 @page
@@ -70,11 +74,21 @@ async def account(visit: Visit) -> Response:
         return visit.render("account.html", notice=notice, **await _context(visit, session, user))
     params = await read_params(visit.request, visit.svc.settings.max_body_bytes)
     visit.check_session_form(session, params)
-    action = ACTIONS.get(params.get("action", ""))
-    if action is None:
+    name = params.get("action", "")
+    action = ACTIONS.get(name)
+    if action is None and name not in factors.SHOWING and name != "delete":
         raise InvalidRequest("unknown action")
     try:
+        if name == "delete":
+            return await factors.delete_account(visit, session, user, params)
+        if action is None:  # an answer shown once (a new secret, recovery codes): no redirect
+            shown = await factors.SHOWING[name](visit, session, user, params)
+            return visit.render("account.html", **{**await _context(visit, session, user),
+                                                   **shown})
         done = await action(visit, session, user, params)
+    except InsufficientUserAuthentication as exc:
+        return visit.render("account.html", status=exc.status, **{
+            **await _context(visit, session, user), **factors.not_recent(visit, exc)})
     except AuthdError as exc:
         return visit.refused("account.html", exc, _field_of(params.get("action", ""), exc),
                              **await _context(visit, session, user))
@@ -91,12 +105,11 @@ def _field_of(action: str, exc: AuthdError) -> str:
     """The input an error summary links to for a refused action."""
     if action == "password":
         return "current_password" if "current password" in exc.description else "new_password"
-    return {"email": "new_email"}.get(action, "")
+    return {"email": "new_email", "reauth": "reauth_password", "delete": "confirm_delete"
+            }.get(action, "")
 
 
-def _recent(visit: Visit, session: CookieSession) -> None:
-    auth_time = session.auth_time if session.auth_time is not None else session.created_at
-    require_recent_login(auth_time, visit.svc.clock.now(), visit.svc.settings.sensitive_max_age)
+_recent = factors.recent
 
 
 async def _email(visit: Visit, session: CookieSession, user: User, params: dict[str, str]) -> str:
@@ -157,5 +170,6 @@ async def _resend(visit: Visit, session: CookieSession, user: User, params: dict
 ACTIONS: dict[str, Action] = {
     "email": _email, "password": _password, "end_session": _end_session,
     "end_others": _end_others, "unlink": _unlink, "link": _link,
-    "resend_verification": _resend,
+    "resend_verification": _resend, "totp_remove": factors.totp_remove,
+    "reauth": factors.reauth,
 }

@@ -93,6 +93,7 @@ class Visit:
     new_binding: bool
     remember_lang: bool
     cookies_to_clear: list[tuple[str, str]] = field(default_factory=list)
+    set_cookies: list[Callable[[Response], None]] = field(default_factory=list)
 
     # -- who is signed in ----------------------------------------------------------------------
 
@@ -175,6 +176,8 @@ class Visit:
             set_cookie(response, settings, LANG_COOKIE, self.lang, max_age=YEAR)
         for base, path in self.cookies_to_clear:
             clear_cookie(response, settings, base, path=path)
+        for set_one in self.set_cookies:
+            set_one(response)
 
     def refused(self, template: str, exc: AuthdError, field: str, **context: Any) -> Response:
         """``template`` again with the API's answer to ``exc`` (same status) linked to ``field``."""

@@ -20,6 +20,7 @@ FORM_COOKIE = "authd_form"
 LANG_COOKIE = "authd_lang"
 MAIL_TOKEN_COOKIE = "authd_mail_token"
 MAIL_TOKEN_MAX_AGE = 15 * 60
+MFA_COOKIE = "authd_mfa"
 YEAR = 365 * 24 * 3600
 
 
@@ -60,8 +61,8 @@ def cookie_name(settings: Settings, base: str, *, host_only: bool = True) -> str
 
 
 def set_cookie(response: Response, settings: Settings, base: str, value: str, *,
-               max_age: int, path: str = "/") -> None:
-    """An HttpOnly, SameSite=Lax cookie (Secure on https).
+               max_age: int, path: str = "/", same_site: str = "lax") -> None:
+    """An HttpOnly, SameSite=Lax (or ``same_site``) cookie (Secure on https).
 
     Written directly: every value the pages set is base64url or a language
     code and every path a fixed page path, so nothing needs quoting, and a
@@ -69,7 +70,7 @@ def set_cookie(response: Response, settings: Settings, base: str, value: str, *,
     """
     name = cookie_name(settings, base, host_only=path == "/")
     secure = "" if settings.insecure_cookies_allowed else "; Secure"
-    header = f"{name}={value}; HttpOnly; Max-Age={max_age}; Path={path}; SameSite=lax{secure}"
+    header = f"{name}={value}; HttpOnly; Max-Age={max_age}; Path={path}; SameSite={same_site}{secure}"
     response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
 
 

@@ -1,4 +1,4 @@
-"""The sign-in pages: /, /login, /signup, /sign-in (mailed code or link), /mfa, /logout."""
+"""The sign-in pages: /, /login, /signup, /sign-in (mailed code or link), /logout."""
 
 from __future__ import annotations
 
@@ -124,12 +124,6 @@ async def _redeem(visit: Visit, params: dict[str, str], handoff: Handoff, step: 
                              step="code" if step == "code" else "email", values=values,
                              **_sign_in_context(visit, handoff))
     return await first_factor_done(visit, user, handoff, (amr.EMAIL,))
-
-
-@page
-async def mfa(visit: Visit) -> Response:
-    """The second-factor step's place. No second factor exists yet: it says so, honestly."""
-    return visit.render("mfa.html", status=404)
 
 
 @page
