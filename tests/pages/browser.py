@@ -87,6 +87,11 @@ def press(driver: WebDriver, text: str) -> None:
     raise AssertionError(f"no button {text!r} on {driver.current_url}")
 
 
+def click(driver: WebDriver, element_id: str) -> None:
+    """Click the button or link with this id, and wait for the next page."""
+    click_and_wait(driver, driver.find_element(By.ID, element_id))
+
+
 def submit(driver: WebDriver) -> None:
     """Submit the page's main form (its first submit button), and wait for the answer."""
     click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))

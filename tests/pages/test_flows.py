@@ -239,13 +239,13 @@ def test_token_mode_hands_a_one_time_code_with_pkce_and_state(fresh: WebDriver, 
 
 
 def test_the_home_and_mfa_pages(fresh: WebDriver, site: Site) -> None:
-    """/ links to sign-in and the API description; /mfa says plainly that it is not available."""
+    """/ links to sign-in and the API description; /mfa with no sign-in waiting says so."""
     fresh.get(site.url + "/")
     screenshot(fresh, "home-en")
     hrefs = {a.get_attribute("href") for a in fresh.find_elements(By.TAG_NAME, "a")}
     assert site.url + "/login" in hrefs and site.url + "/openapi.json" in hrefs
     fresh.get(site.url + "/mfa")
-    assert "not available" in fresh.find_element(By.TAG_NAME, "main").text
+    assert "No sign-in is waiting" in fresh.find_element(By.TAG_NAME, "main").text
 
 
 def test_a_social_button_signs_in_and_the_account_lists_the_provider(fresh: WebDriver,
