@@ -116,7 +116,11 @@ class SecondStep:
         self._clock = clock
 
     async def gate(self, user: User, binding: Binding) -> None:
-        """Return if the user has no second factor; else park the login and raise MfaRequired."""
+        """Return if the user has no second factor, or the first step was a passkey with user
+        verification (``hwk`` + ``user``: something held and the device's own check of the
+        person, already two factors); else park the login and raise MfaRequired."""
+        if methods.HARDWARE_KEY in binding.amr and methods.USER_PRESENCE in binding.amr:
+            return
         factors = await self._factors.factors(user.id)
         if not factors:
             return
