@@ -25,7 +25,7 @@ from authd.pages._i18n import format_time
 from authd.pages._render import Visit, page, with_query
 
 NOTICES = ("email_sent", "password_changed", "session_ended", "others_ended", "unlinked",
-           "verification_sent", "totp_removed", "reauthed")
+           "verification_sent", "totp_removed", "reauthed", "passkey_added", "passkey_removed")
 # An action answers with the notice to show on /account, or a path to go to instead.
 Action = Callable[[Visit, CookieSession, User, dict[str, str]], Awaitable[str]]
 
@@ -41,6 +41,8 @@ def _notice(visit: Visit, key: str | None) -> str | None:
         "verification_sent": _("We mailed you a new verification link."),
         "totp_removed": _("Two-step sign-in is off; your recovery codes no longer work."),
         "reauthed": _("Thank you. You can make the change now."),
+        "passkey_added": _("The passkey is added."),
+        "passkey_removed": _("The passkey is removed."),
     }
     return texts.get(key or "")
 
@@ -171,5 +173,6 @@ ACTIONS: dict[str, Action] = {
     "email": _email, "password": _password, "end_session": _end_session,
     "end_others": _end_others, "unlink": _unlink, "link": _link,
     "resend_verification": _resend, "totp_remove": factors.totp_remove,
-    "reauth": factors.reauth,
+    "reauth": factors.reauth, "passkey_add": factors.passkey_add,
+    "passkey_remove": factors.passkey_remove,
 }

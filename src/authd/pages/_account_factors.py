@@ -1,11 +1,15 @@
-"""/account's second-factor and deletion sections: TOTP, recovery codes, re-entering the
-password, deleting the account.
+"""/account's second-factor and deletion sections: TOTP, recovery codes, passkeys,
+re-entering the password, deleting the account.
 
 TOTP enrolment is two posts: "turn on" shows a new secret (a QR code drawn
 on the server as an SVG image, and the secret as text for typing), then
 "confirm" with the app's first code turns it on and shows the ten recovery
 codes, once (only their hashes are kept). A wrong first code shows a new
 secret to scan: the pending one is never shown twice.
+
+Passkeys are listed with a *Remove* button; adding one needs JavaScript
+(``passkeys.js`` fetches the options from ``POST /v1/passkeys/registration``
+and posts ``navigator.credentials.create()``'s answer with this form).
 
 Every change of a factor, and deleting the account, needs a recent sign-in
 like the API (RFC 9470). When the sign-in is too old the page asks for the
@@ -26,6 +30,7 @@ from authd.errors import AuthdError, InvalidRequest
 from authd.http.cookies import clear_session_cookie
 from authd.http.requests import client_info
 from authd.http.routes.mfa import qr_svg
+from authd.pages._i18n import format_time
 from authd.pages._messages import message_for
 from authd.pages._render import Visit
 
@@ -87,6 +92,25 @@ async def totp_remove(visit: Visit, session: CookieSession, user: User,
     return "totp_removed"
 
 
+async def passkey_add(visit: Visit, session: CookieSession, user: User,
+                      params: dict[str, str]) -> str:
+    recent(visit, session)
+    if not params.get("credential"):
+        raise InvalidRequest("the browser gave no passkey")
+    await visit.svc.passkeys.register(user.id, params.get("challenge_id"),
+                                      params.get("credential"), params.get("passkey_name") or None,
+                                      client_info(visit.request))
+    return "passkey_added"
+
+
+async def passkey_remove(visit: Visit, session: CookieSession, user: User,
+                         params: dict[str, str]) -> str:
+    recent(visit, session)
+    await visit.svc.passkeys.remove(user.id, params.get("passkey_id", ""),
+                                    client_info(visit.request))
+    return "passkey_removed"
+
+
 async def reauth(visit: Visit, session: CookieSession, user: User, params: dict[str, str]) -> str:
     """The password again: the session's sign-in is recent once more (``POST /v1/reauth``)."""
     await visit.svc.reauth.for_session(session, params.get("reauth_password", ""),
@@ -109,7 +133,12 @@ async def delete_account(visit: Visit, session: CookieSession, user: User,
 
 async def factor_context(visit: Visit, user: User) -> dict[str, Any]:
     status = await visit.svc.second_factors.status(user.id)
-    return {"factors": status, "enrolment": None, "recovery_codes": None, "reauth": False}
+    passkeys = [{"id": p.id, "name": p.name, "created": format_time(p.created_at, visit.lang),
+                 "last_used": format_time(p.last_used_at, visit.lang)
+                 if p.last_used_at is not None else None}
+                for p in await visit.svc.passkeys.list_passkeys(user.id)]
+    return {"factors": status, "enrolment": None, "recovery_codes": None, "reauth": False,
+            "passkeys": passkeys}
 
 
 def not_recent(visit: Visit, exc: AuthdError) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""/mfa: the second step of a sign-in through the pages (a TOTP code or a recovery code).
+"""/mfa: the second step of a sign-in through the pages (a TOTP code, a recovery code, or with
+JavaScript a passkey).
 
 The first factor left a waiting sign-in in a sealed cookie (``_waiting``);
 the form posts one code, which the core's second step checks
@@ -24,7 +25,7 @@ from authd.pages._finish import complete_sign_in
 from authd.pages._render import Visit, page, with_query
 from authd.pages._waiting import Waiting
 
-METHODS = ("otp", "recovery_code")
+METHODS = ("otp", "recovery_code", "passkey")
 
 
 def _context(visit: Visit, waiting: Waiting, method: str) -> dict[str, Any]:
@@ -51,23 +52,31 @@ async def mfa(visit: Visit) -> Response:
                                  "Sign in again."))
     if visit.request.method == "GET":
         method = visit.request.query_params.get("method", "otp")
-        return visit.render("mfa.html", **_context(visit, waiting,
-                                                   method if method in METHODS else "otp"))
+        return visit.render("mfa.html", **_context(
+            visit, waiting, method if method in ("otp", "recovery_code") else "otp"))
     params = await visit.read_form()
     method = params.get("method", "otp")
     if method not in METHODS:
         method = "otp"
-    proof = Proof(otp=params.get("code", "")) if method == "otp" else \
-        Proof(recovery_code=params.get("code", ""))
+    proof = _proof(method, params)
     try:
         done = await visit.svc.second_step.complete(waiting.mfa_token, proof, "session", None,
                                                     client_info(visit.request))
     except InvalidCredentials:
         return _wrong(visit, waiting.tried(), method)
     except AuthdError as exc:
-        return visit.refused("mfa.html", exc, "code", **_context(visit, waiting, method))
+        shown = "otp" if method == "passkey" else method
+        return visit.refused("mfa.html", exc, "code", **_context(visit, waiting, shown))
     _waiting.forget(visit)
     return await complete_sign_in(visit, done.user, waiting.handoff, done.amr)
+
+
+def _proof(method: str, params: dict[str, str]) -> Proof:
+    if method == "passkey":
+        return Proof(credential=params.get("credential", ""))
+    if method == "recovery_code":
+        return Proof(recovery_code=params.get("code", ""))
+    return Proof(otp=params.get("code", ""))
 
 
 def _wrong(visit: Visit, waiting: Waiting, method: str) -> Response:
@@ -75,6 +84,10 @@ def _wrong(visit: Visit, waiting: Waiting, method: str) -> Response:
     if waiting.tries >= _waiting.MAX_TRIES:
         return _expired(visit, _("Too many wrong codes. Sign in again to get new tries."))
     _waiting.park(visit, waiting)
-    message = _("That code is wrong or was already used. Try again.")
-    return visit.render("mfa.html", status=401, errors=[("code", message)],
+    if method == "passkey":
+        error = ("", _("That passkey did not confirm it is you. Try again, or use a code."))
+        method = "otp"
+    else:
+        error = ("code", _("That code is wrong or was already used. Try again."))
+    return visit.render("mfa.html", status=401, errors=[error],
                         **_context(visit, waiting, method))

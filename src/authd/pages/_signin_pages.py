@@ -42,6 +42,8 @@ async def login(visit: Visit) -> Response:
         return visit.render("login.html", cache=True, **_sign_in_context(visit, handoff))
     params = await visit.read_form()
     handoff = read_handoff(params, visit.svc)
+    if "credential" in params:
+        return await _passkey_login(visit, params, handoff)
     values = {"email": params.get("email", "")}
     try:
         user = await visit.svc.accounts.authenticate(params.get("email"), params.get("password"),
@@ -49,6 +51,22 @@ async def login(visit: Visit) -> Response:
     except AuthdError as exc:
         return _refused(visit, "login.html", handoff, exc, "password", values)
     return await first_factor_done(visit, user, handoff, (amr.PASSWORD,))
+
+
+async def _passkey_login(visit: Visit, params: dict[str, str], handoff: Handoff) -> Response:
+    """The passkey form of /login (posted by passkeys.js): a whole login, like /v1/session's."""
+    try:
+        user = await visit.svc.passkeys.sign_in(params.get("challenge_id"),
+                                                params.get("credential"),
+                                                client_info(visit.request))
+    except AuthdError as exc:
+        if exc.status >= 500:
+            raise
+        message = visit.gettext("That passkey did not sign you in. Try again, or use your "
+                                "password.")
+        return visit.render("login.html", status=exc.status, errors=[("", message)],
+                            **_sign_in_context(visit, handoff))
+    return await first_factor_done(visit, user, handoff, (amr.HARDWARE_KEY, amr.USER_PRESENCE))
 
 
 @page
