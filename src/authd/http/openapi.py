@@ -835,18 +835,20 @@ def _pages() -> Schema:
     """The hosted pages for people (HTML, not JSON): see docs/pages.md."""
     return {
         "/": _page("home", "links to sign in, the account and this document", post=False),
-        "/login": _page("login", "sign in with a password (or a social provider)", handoff=True),
+        "/login": _page("login", "sign in with a password, a passkey (challenge_id and "
+                                  "credential fields) or a social provider", handoff=True),
         "/signup": _page("signup", "create an account", handoff=True),
         "/sign-in": _page("sign_in", "sign in with a mailed code or link", handoff=True,
                           token=True),
-        "/mfa": _page("mfa", "the second step of a sign-in: a TOTP or recovery code for the "
-                       "sign-in waiting in the sealed authd_mfa cookie"),
+        "/mfa": _page("mfa", "the second step of a sign-in: a TOTP or recovery code, or a "
+                       "passkey, for the sign-in waiting in the sealed authd_mfa cookie"),
         "/logout": _page("logout", "sign out"),
         "/forgot-password": _page("forgot_password", "ask for a password-reset link"),
         "/reset-password": _page("reset_password", "choose a new password", token=True),
         "/verify-email": _page("verify_email", "verify the account's address", token=True),
         "/confirm-email": _page("confirm_email", "confirm a new address", token=True),
-        "/account": _page("account", "profile, email, password, sessions, linked providers"),
+        "/account": _page("account", "profile, email, password, two-step sign-in, passkeys, "
+                                      "sessions, linked providers, deleting the account"),
         "/ui/style.css": _static("page_stylesheet", "The pages' stylesheet", "text/css"),
         "/ui/theme.css": _static("page_theme", "The pages' colours ([ui] primary_color)",
                                  "text/css"),
