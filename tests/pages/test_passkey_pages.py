@@ -22,7 +22,15 @@ from selenium.webdriver.common.virtual_authenticator import (
     VirtualAuthenticatorOptions,
 )
 
-from tests.pages.browser import chromium, click, click_and_wait, errors_on, fill, submit
+from tests.pages.browser import (
+    chromium,
+    click,
+    click_and_wait,
+    errors_on,
+    fill,
+    screenshot,
+    submit,
+)
 from tests.pages.conftest import PASSWORD, new_email
 from tests.pages.test_second_factors import turn_on_totp
 from tests.serverproc import AuthdServer, free_port
@@ -43,13 +51,25 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def device() -> Iterator[WebDriver]:
-    """Chromium with a built-in authenticator that holds passkeys and verifies its user."""
+def browser_with_js() -> Iterator[WebDriver]:
+    """One Chromium for the module (start-up is the slow part)."""
     with chromium() as driver:
-        driver.add_virtual_authenticator(VirtualAuthenticatorOptions(
-            protocol=Protocol.CTAP2, transport=Transport.INTERNAL, has_resident_key=True,
-            has_user_verification=True, is_user_verified=True))
         yield driver
+
+
+@pytest.fixture
+def device(browser_with_js: WebDriver, local: str) -> Iterator[WebDriver]:
+    """The browser with a new, empty built-in authenticator (CTAP2, internal, resident keys,
+    user verification) and no cookies: each test's passkeys are the only ones it holds."""
+    browser_with_js.get(local + "/ui/theme.css")
+    browser_with_js.delete_all_cookies()
+    browser_with_js.add_virtual_authenticator(VirtualAuthenticatorOptions(
+        protocol=Protocol.CTAP2, transport=Transport.INTERNAL, has_resident_key=True,
+        has_user_verification=True, is_user_verified=True))
+    try:
+        yield browser_with_js
+    finally:
+        browser_with_js.remove_virtual_authenticator()
 
 
 def _session_amr(driver: WebDriver, url: str) -> list[str]:
@@ -76,8 +96,10 @@ def test_add_a_passkey_then_sign_in_with_it_alone(device: WebDriver, local: str)
     click(device, "passkey_add")
     assert device.find_element(By.CSS_SELECTOR, ".notice").text == "The passkey is added."
     assert "Laptop" in device.find_element(By.ID, "passkey-list").text
+    screenshot(device, "account-passkeys-en")
     _sign_out(device, local)
     device.get(local + "/login")
+    screenshot(device, "login-passkey-en")
     click(device, "passkey")
     assert urlsplit(device.current_url).path == "/account", errors_on(device)
     assert _session_amr(device, local) == ["hwk", "user"]
@@ -108,6 +130,7 @@ def test_a_passkey_is_the_second_step_after_a_password(device: WebDriver, local:
     fill(device, email=email, password=PASSWORD)
     submit(device)
     assert urlsplit(device.current_url).path == "/mfa"
+    screenshot(device, "mfa-passkey-en")
     click(device, "passkey")
     assert urlsplit(device.current_url).path == "/account", errors_on(device)
     methods = _session_amr(device, local)
