@@ -1,14 +1,16 @@
 """Migration 0006 (second factors): sessions and token families from before it keep working with
-no recorded amr, and the second-factor tables work; over real SQLite and PostgreSQL."""
+no recorded amr, one-time codes from before it read as social logins' (amr fed), and the
+second-factor tables work; over real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
 
-from authd.core.models import TotpFactor
+from authd.core.models import OneTimeCode, TotpFactor
 from authd.storage.sql import SqlStore, open_database
 from tests.storage.test_migration_auth_time import _run, _to
 
@@ -44,5 +46,37 @@ async def test_families_from_before_0006_read_with_no_amr(
         assert family is not None and family.amr == () and family.auth_time == CREATED
         assert await store.second_factors.put_pending_totp(TotpFactor("u1", b"sealed", CREATED))
         assert await store.second_factors.recovery_codes_left("u1") == 0
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_a_one_time_code_from_before_0006_reads_as_a_social_login(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A code issued before the upgrade (always a social login's) reads with amr ["fed"], so
+    its exchange still meets the second step; a new code keeps the amr it was given."""
+    url = f"sqlite:///{tmp_path}/old.db"
+    if backend == "postgres":
+        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
+                                                              "postgresql+asyncpg://")
+    old_hash, new_hash = hashlib.sha256(b"old").digest(), hashlib.sha256(b"new").digest()
+
+    def old_code(connection: Connection) -> None:
+        _old_rows(connection)
+        connection.execute(text(
+            "INSERT INTO one_time_codes (code_hash, user_id, client_id, expires_at, family_id) "
+            "VALUES (:h, 'u1', 'authd', :e, 'fam1')"), {"h": old_hash, "e": CREATED + 60})
+    db = open_database(url)
+    try:
+        await _run(db, _to("0005"))
+        await _run(db, old_code)
+        await _run(db, _to("head"))
+        store = SqlStore.over(db)
+        found, first = await store.codes.use_code(old_hash, CREATED)
+        assert first and found is not None and found.amr == ("fed",)
+        await store.codes.add_code(OneTimeCode(new_hash, "u1", "authd", CREATED + 60, "fam2",
+                                               amr=("pwd", "otp", "mfa")))
+        found, _ = await store.codes.use_code(new_hash, CREATED)
+        assert found is not None and found.amr == ("pwd", "otp", "mfa")
     finally:
         await db.dispose()
