@@ -68,6 +68,23 @@ def test_a_form_token_is_bound_to_its_pre_session_cookie() -> None:
     assert FormTokens(b"j" * 32).token(mine) != tokens.token(mine)  # another root secret
 
 
+def test_a_sealed_record_opens_only_intact_and_in_its_own_browser() -> None:
+    """The waiting sign-in's cookie: it opens for its own pre-session cookie only; any changed
+    character, another browser's cookie, another root secret or garbage opens nothing."""
+    tokens = FormTokens(b"k" * 32)
+    mine, theirs = tokens.new_binding(), tokens.new_binding()
+    sealed = tokens.seal(mine, b'{"t":"secret mfa token"}')
+    assert tokens.open(mine, sealed) == b'{"t":"secret mfa token"}'
+    assert b"secret" not in sealed.encode() and "secret" not in sealed
+    for index in range(len(sealed)):
+        changed = sealed[:index] + ("A" if sealed[index] != "A" else "B") + sealed[index + 1:]
+        assert tokens.open(mine, changed) is None, index
+    for binding, presented in ((theirs, sealed), (None, sealed), (mine, None), (mine, ""),
+                               (mine, "!!!"), (mine, "A" * 5000)):
+        assert tokens.open(binding, presented) is None
+    assert FormTokens(b"j" * 32).open(mine, sealed) is None
+
+
 @pytest.mark.parametrize("colour", ["red", "#12345", "#1234567", "#12345g", "#abc); x: y"])
 def test_primary_color_must_be_a_hex_colour(colour: str, tmp_path: Path) -> None:
     """A colour that is not #rrggbb is refused at start-up (it goes into a stylesheet)."""

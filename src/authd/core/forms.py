@@ -70,6 +70,8 @@ class FormTokens:
             return None
         try:
             raw = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
+            if b64url(raw) != sealed:  # one spelling only: no spare bits to vary
+                return None
             return self._aead.decrypt(raw[:12], raw[12:], _SEALED_LABEL + binding.encode())
         except (InvalidTag, ValueError, binascii.Error):
             return None
