@@ -135,3 +135,22 @@ def test_a_passkey_is_the_second_step_after_a_password(device: WebDriver, local:
     assert urlsplit(device.current_url).path == "/account", errors_on(device)
     methods = _session_amr(device, local)
     assert "pwd" in methods and "hwk" in methods and "mfa" in methods
+
+
+def test_a_password_sign_in_of_a_passkey_only_account_asks_for_the_passkey(
+        device: WebDriver, local: str) -> None:
+    """An account whose only second factor is a passkey: the password leads to /mfa, which
+    offers only the passkey (no code form), and the passkey finishes the sign-in."""
+    email = new_email()
+    device.get(local + "/signup")
+    fill(device, email=email, password=PASSWORD)
+    submit(device)
+    click(device, "passkey_add")
+    _sign_out(device, local)
+    device.get(local + "/login")
+    fill(device, email=email, password=PASSWORD)
+    submit(device)
+    assert urlsplit(device.current_url).path == "/mfa"
+    assert device.find_elements(By.ID, "code") == []
+    click(device, "passkey")
+    assert urlsplit(device.current_url).path == "/account", errors_on(device)
