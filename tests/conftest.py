@@ -7,10 +7,13 @@ machine those tests are skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +96,44 @@ def redis_url() -> str:
 def redis_prefix() -> str:
     """A key prefix unique to one test, so tests sharing the Redis server never collide."""
     return f"authd-test:{secrets.token_hex(4)}:"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh, empty database: a SQLite file, or a throw-away PostgreSQL database."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("fresh_pg_url")
+        return url.replace("postgresql://", "postgresql+asyncpg://")
+    return f"sqlite:///{tmp_path}/authd.db"
+
+
+@pytest.fixture
+async def migrated_db(sql_url: str) -> AsyncIterator[Any]:
+    """A database at the newest schema on SQLite and on PostgreSQL, disposed afterwards."""
+    from authd.storage.sql import migrate, open_database
+
+    database = open_database(sql_url)
+    await migrate(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@contextlib.contextmanager
+def backend_settings(backend: str) -> Iterator[dict[str, Any]]:
+    """Settings keywords for an app over ``backend``: "sqlite" (none), "postgres" (a fresh
+    database) or "redis" (a fresh database plus Redis under a key prefix of its own); the
+    database is dropped afterwards."""
+    extra: dict[str, Any] = {}
+    pg_url = make_pg_database() if backend in ("postgres", "redis") else None
+    if pg_url:
+        extra["database_url"] = pg_url
+    if backend == "redis":
+        require_service("Redis", "127.0.0.1", 6379)
+        extra.update(redis_url=REDIS_URL, redis_key_prefix=f"authd-test:{secrets.token_hex(4)}:")
+    try:
+        yield extra
+    finally:
+        if pg_url:
+            drop_pg_database(pg_url)

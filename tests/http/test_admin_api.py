@@ -24,7 +24,7 @@ from authd.clock import FixedClock
 from authd.config import Settings
 from authd.core.clients import hash_secret
 from authd.http.app import create_app
-from tests.conftest import REDIS_URL, drop_pg_database, make_pg_database, require_service
+from tests.conftest import backend_settings
 
 PASSWORD = "correct horse battery staple 42"
 OPS, OPS_SECRET = "ops-console", secrets.token_urlsafe(32)
@@ -51,29 +51,19 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     """One app per backend (SQLite; PostgreSQL + Redis), with an admin client and a client
     without the admin scope, on a clock the tests move forward."""
     tmp = tmp_path_factory.mktemp(f"admin-{request.param}")
-    extra: dict[str, Any] = {}
-    pg_url = None
-    if request.param == "redis":
-        require_service("Redis", "127.0.0.1", 6379)
-        pg_url = make_pg_database()
-        extra.update(database_url=pg_url, redis_url=REDIS_URL,
-                     redis_key_prefix=f"authd-test:{secrets.token_hex(4)}:")
-    settings = Settings(
-        data_dir=tmp, issuer=ISSUER, access_token_ttl=TTL, sensitive_max_age=MAX_AGE,
-        rate_limits={"signups_per_ip": 100000, "ip_failures": 100000},
-        clients={OPS: {"secret_hash": hash_secret(OPS_SECRET), "scopes": ["authd:admin"]},
-                 ROBOT: {"secret_hash": hash_secret(ROBOT_SECRET), "scopes": ["invoices:read"]},
-                 ELSEWHERE: {"secret_hash": hash_secret(ELSEWHERE_SECRET),
-                             "scopes": ["authd:admin", "reports:read"],
-                             "audiences": [OTHER_API, ISSUER]}},
-        **extra)
-    clock = FixedClock(time.time())
-    try:
+    with backend_settings(request.param) as extra:
+        settings = Settings(
+            data_dir=tmp, issuer=ISSUER, access_token_ttl=TTL, sensitive_max_age=MAX_AGE,
+            rate_limits={"signups_per_ip": 100000, "ip_failures": 100000},
+            clients={OPS: {"secret_hash": hash_secret(OPS_SECRET), "scopes": ["authd:admin"]},
+                     ROBOT: {"secret_hash": hash_secret(ROBOT_SECRET), "scopes": ["invoices:read"]},
+                     ELSEWHERE: {"secret_hash": hash_secret(ELSEWHERE_SECRET),
+                                 "scopes": ["authd:admin", "reports:read"],
+                                 "audiences": [OTHER_API, ISSUER]}},
+            **extra)
+        clock = FixedClock(time.time())
         with TestClient(create_app(settings, clock=clock)) as client:
             yield Env(client, clock, tmp)
-    finally:
-        if pg_url:
-            drop_pg_database(pg_url)
 
 
 def machine_token(env: Env, client_id: str = OPS, secret: str = OPS_SECRET) -> str:

@@ -25,7 +25,7 @@ from authd.clock import FixedClock
 from authd.config import Settings
 from authd.core.clients import hash_secret
 from authd.http.app import create_app
-from tests.conftest import REDIS_URL, drop_pg_database, make_pg_database, require_service
+from tests.conftest import backend_settings
 from tests.http.test_mfa_enrolment import enrol
 
 EMAIL = "a@example.com"
@@ -45,23 +45,13 @@ def clock() -> FixedClock:
 def client(request: pytest.FixtureRequest, tmp_path: Any, clock: FixedClock
            ) -> Iterator[TestClient]:
     """The app with a user a@example.com, over SQLite, PostgreSQL and PostgreSQL + Redis."""
-    extra: dict[str, Any] = {}
-    pg_url = make_pg_database() if request.param in ("postgres", "redis") else None
-    if pg_url:
-        extra["database_url"] = pg_url
-    if request.param == "redis":
-        require_service("Redis", "127.0.0.1", 6379)
-        extra.update(redis_url=REDIS_URL, redis_key_prefix=f"authd-test:{secrets.token_hex(4)}:")
-    settings = Settings(data_dir=tmp_path, rate_limits={"account_failures": ACCOUNT_FAILURES},
-                        clients={"other": {"secret_hash": hash_secret(OTHER_SECRET)}}, **extra)
-    try:
+    with backend_settings(request.param) as extra:
+        settings = Settings(data_dir=tmp_path, rate_limits={"account_failures": ACCOUNT_FAILURES},
+                            clients={"other": {"secret_hash": hash_secret(OTHER_SECRET)}}, **extra)
         with TestClient(create_app(settings, clock=clock)) as test_client:
             assert test_client.post("/v1/users", json={"email": EMAIL, "password": PASSWORD}
                                     ).status_code == 201
             yield test_client
-    finally:
-        if pg_url:
-            drop_pg_database(pg_url)
 
 
 @pytest.fixture

@@ -6,27 +6,12 @@ Over real SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, text
 
 from authd.storage.sql import open_database
-from authd.storage.sql.db import AsyncDatabase, SqliteDatabase
-from authd.storage.sql.engine import MIGRATIONS
-
-CREATED = 1_700_000_000.0
-
-
-def _to(revision: str) -> Callable[[Connection], None]:
-    def upgrade(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-    return upgrade
+from tests.storage.migrations import CREATED, run_on, upgrade_to
 
 
 def _old_rows(connection: Connection) -> None:
@@ -48,22 +33,15 @@ def _auth_times(connection: Connection) -> list[Any]:
             for table in ("refresh_families", "cookie_sessions")]
 
 
-async def _run(db: Any, action: Callable[[Connection], Any]) -> Any:
-    if isinstance(db, SqliteDatabase):
-        with db.engine.begin() as connection:
-            return action(connection)
-    assert isinstance(db, AsyncDatabase)
-    async with db.engine.begin() as connection:
-        return await connection.run_sync(action)
 
 
 async def test_rows_from_before_0003_get_their_creation_as_auth_time(sql_url: str) -> None:
     """An upgraded server treats existing logins as made when they started."""
     db = open_database(sql_url)
     try:
-        await _run(db, _to("0002"))
-        await _run(db, _old_rows)
-        await _run(db, _to("head"))
-        assert await _run(db, _auth_times) == [CREATED, CREATED]
+        await run_on(db, upgrade_to("0002"))
+        await run_on(db, _old_rows)
+        await run_on(db, upgrade_to("head"))
+        assert await run_on(db, _auth_times) == [CREATED, CREATED]
     finally:
         await db.dispose()

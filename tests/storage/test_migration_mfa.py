@@ -5,22 +5,16 @@ second-factor tables work; over real SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection, text
 
 from authd.core.models import OneTimeCode, TotpFactor
 from authd.storage.sql import SqlStore, open_database
-from tests.storage.test_migration_auth_time import _run, _to
-
-CREATED = 1_700_000_000.0
+from tests.storage.migrations import CREATED, insert_old_user, run_on, upgrade_to
 
 
 def _old_rows(connection: Connection) -> None:
-    connection.execute(text(
-        "INSERT INTO users (id, email, email_verified, password_hash, disabled, created_at) "
-        "VALUES ('u1', 'a@example.com', false, 'h', false, :t)"), {"t": CREATED})
+    insert_old_user(connection)
     connection.execute(text(
         "INSERT INTO refresh_families (id, user_id, client_id, scope, audience, generation, "
         "rotated_at, created_at, last_used_at, idle_expires_at, absolute_expires_at, auth_time) "
@@ -28,19 +22,13 @@ def _old_rows(connection: Connection) -> None:
         {"t": CREATED, "e": CREATED + 1000})
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-async def test_families_from_before_0006_read_with_no_amr(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+async def test_families_from_before_0006_read_with_no_amr(sql_url: str) -> None:
     """An upgraded server reads its old families (amr empty, auth_time kept) and can enrol TOTP."""
-    url = f"sqlite:///{tmp_path}/old.db"
-    if backend == "postgres":
-        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
-                                                              "postgresql+asyncpg://")
-    db = open_database(url)
+    db = open_database(sql_url)
     try:
-        await _run(db, _to("0005"))
-        await _run(db, _old_rows)
-        await _run(db, _to("head"))
+        await run_on(db, upgrade_to("0005"))
+        await run_on(db, _old_rows)
+        await run_on(db, upgrade_to("head"))
         store = SqlStore.over(db)
         family = await store.families.get_family("f1")
         assert family is not None and family.amr == () and family.auth_time == CREATED
@@ -50,15 +38,9 @@ async def test_families_from_before_0006_read_with_no_amr(
         await db.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-async def test_a_one_time_code_from_before_0006_reads_as_a_social_login(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+async def test_a_one_time_code_from_before_0006_reads_as_a_social_login(sql_url: str) -> None:
     """A code issued before the upgrade (always a social login's) reads with amr ["fed"], so
     its exchange still meets the second step; a new code keeps the amr it was given."""
-    url = f"sqlite:///{tmp_path}/old.db"
-    if backend == "postgres":
-        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
-                                                              "postgresql+asyncpg://")
     old_hash, new_hash = hashlib.sha256(b"old").digest(), hashlib.sha256(b"new").digest()
 
     def old_code(connection: Connection) -> None:
@@ -66,11 +48,11 @@ async def test_a_one_time_code_from_before_0006_reads_as_a_social_login(
         connection.execute(text(
             "INSERT INTO one_time_codes (code_hash, user_id, client_id, expires_at, family_id) "
             "VALUES (:h, 'u1', 'authd', :e, 'fam1')"), {"h": old_hash, "e": CREATED + 60})
-    db = open_database(url)
+    db = open_database(sql_url)
     try:
-        await _run(db, _to("0005"))
-        await _run(db, old_code)
-        await _run(db, _to("head"))
+        await run_on(db, upgrade_to("0005"))
+        await run_on(db, old_code)
+        await run_on(db, upgrade_to("head"))
         store = SqlStore.over(db)
         found, first = await store.codes.use_code(old_hash, CREATED)
         assert first and found is not None and found.amr == ("fed",)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -19,7 +17,7 @@ from authd.core.models import OutgoingMail
 from authd.core.secrets import ServerSecrets
 from authd.errors import MailError
 from authd.mail import TemplateRenderer
-from authd.storage.sql import SqlStore, migrate, open_database
+from authd.storage.sql import SqlStore
 from authd.storage.sql.db import Database
 
 SECRETS = ServerSecrets.from_root(b"r" * 32)
@@ -38,19 +36,10 @@ class Recorder:
         self.sent.append(mail)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
-    """A migrated database on SQLite and on PostgreSQL."""
-    url = f"sqlite:///{tmp_path}/outbox.db"
-    if request.param == "postgres":
-        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
-                                                              "postgresql+asyncpg://")
-    database: Database = open_database(url)
-    await migrate(database)
-    try:
-        yield SqlStore.over(database)
-    finally:
-        await database.dispose()
+@pytest.fixture
+def store(migrated_db: Database) -> SqlStore:
+    """The stores over a migrated database on SQLite and on PostgreSQL."""
+    return SqlStore.over(migrated_db)
 
 
 def _parts(store: SqlStore, clock: FixedClock, mailer: Recorder, give_up_after: float = 3600.0

@@ -3,19 +3,14 @@ passkey, removal only by the owner, the counter's compare-and-set, cascade with 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import inspect, text
 
 from authd.core.models import AuditEvent, Passkey, PasskeyUse, UsedChallenge, User
 from authd.errors import Conflict
 from authd.storage.sql import SqlStore, open_database
 from authd.storage.sql.db import Database
-from authd.storage.sql.engine import MIGRATIONS
-from tests.storage.test_migration_auth_time import _run, _to
+from tests.storage.migrations import downgrade_to, run_on, upgrade_to
 
 NOW = 1_700_000_000.0
 
@@ -98,25 +93,17 @@ async def test_a_use_redeems_its_challenge_and_moves_the_counter_by_compare_and_
     assert len(await store.audit.list_events(user_id="u1", event="login.passkey", limit=10)) == 1
 
 
-def _drop_back(revision: str) -> Callable[[Connection], None]:
-    def downgrade(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-    return downgrade
-
 
 async def test_migration_0007_upgrades_and_downgrades(sql_url: str) -> None:
     """Upgrading adds the passkeys table to an existing database; downgrading removes it again."""
     db = open_database(sql_url)
     try:
-        await _run(db, _to("0005"))
-        await _run(db, _to("0007"))
+        await run_on(db, upgrade_to("0005"))
+        await run_on(db, upgrade_to("0007"))
         store = await _store(db, "u1")
         assert await _add(store, _passkey("p1"))
-        await _run(db, _drop_back("0005"))
-        tables = await _run(db, lambda c: inspect(c).get_table_names())
+        await run_on(db, downgrade_to("0005"))
+        tables = await run_on(db, lambda c: inspect(c).get_table_names())
         assert "passkeys" not in tables and "users" in tables
     finally:
         await db.dispose()

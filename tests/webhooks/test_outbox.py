@@ -5,8 +5,6 @@ given up visibly, listed page by page and replayed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -27,7 +25,7 @@ from authd.core.webhooks import (
 )
 from authd.errors import EmailTaken, InvalidRequest
 from authd.mail import TemplateRenderer
-from authd.storage.sql import SqlStore, migrate, open_database
+from authd.storage.sql import SqlStore
 from authd.storage.sql.db import Database
 
 SECRETS = ServerSecrets.from_root(b"w" * 32)
@@ -70,19 +68,10 @@ class Parts:
         self.clock.advance(0.001)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
-    """A migrated database on SQLite and on PostgreSQL."""
-    url = f"sqlite:///{tmp_path}/webhooks.db"
-    if request.param == "postgres":
-        url = request.getfixturevalue("fresh_pg_url").replace("postgresql://",
-                                                              "postgresql+asyncpg://")
-    database: Database = open_database(url)
-    await migrate(database)
-    try:
-        yield SqlStore.over(database)
-    finally:
-        await database.dispose()
+@pytest.fixture
+def store(migrated_db: Database) -> SqlStore:
+    """The stores over a migrated database on SQLite and on PostgreSQL."""
+    return SqlStore.over(migrated_db)
 
 
 @pytest.fixture
