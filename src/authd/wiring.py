@@ -203,8 +203,7 @@ class Services:
     async def _deliver_mail(self, worker: OutboxWorker) -> None:
         """Deliver due outbox rows, woken by a local write or every ``mail.poll_interval``."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._mail_wake.wait(), self.settings.mail.poll_interval)
+            await _woken(self._mail_wake, self.settings.mail.poll_interval)
             self._mail_wake.clear()
             try:
                 while await worker.run_once():
@@ -238,8 +237,7 @@ class Services:
                                 wake: asyncio.Event) -> None:
         """Deliver ``endpoint``'s due rows, woken by a local write or every poll interval."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self.settings.webhook_delivery.poll_interval)
+            await _woken(wake, self.settings.webhook_delivery.poll_interval)
             wake.clear()
             try:
                 while await worker.run_once(endpoint):
@@ -266,8 +264,11 @@ class Services:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            while not task.done():  # a cancellation lost in a library's await is sent again
+                await asyncio.wait({task}, timeout=1.0)
+                task.cancel()
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("a background task ended with an error", exc_info=task.exception())
         self._tasks.clear()
         self.hasher.close()
         if self.provider_http is not None:
@@ -283,6 +284,18 @@ class Services:
         if self.webhook_sender is not None:
             await self.webhook_sender.aclose()
         await self.store.db.dispose()
+
+
+async def _woken(event: asyncio.Event, interval: float) -> None:
+    """Return when ``event`` is set or after ``interval`` seconds, whichever comes first.
+
+    ``asyncio.timeout`` rather than ``asyncio.wait_for``: before Python 3.12, ``wait_for``
+    can swallow a cancellation that arrives as the event is set, and the loop that called
+    it would then never stop (a shutdown waiting for it forever).
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(interval):
+            await event.wait()
 
 
 async def build_services(settings: Settings, clock: Clock | None = None, *,
