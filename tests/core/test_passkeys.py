@@ -56,7 +56,9 @@ async def _enrol(svc: Services, user: User, device: SoftAuthenticator, **create:
 async def _sign_in(svc: Services, device: SoftAuthenticator, email: str | None = None,
                    **get: Any) -> User:
     challenge = await _pk(svc).sign_in_options(email, WHO)
-    return await _pk(svc).sign_in(challenge.challenge_id, device.get(challenge.options, **get), WHO)
+    signed_in = await _pk(svc).sign_in(challenge.challenge_id, device.get(challenge.options, **get),
+                                       WHO)
+    return signed_in.user
 
 
 async def _events(svc: Services, event: str, user_id: str | None = None) -> list[Any]:
@@ -355,7 +357,47 @@ async def test_one_counter_value_signs_in_once_however_many_race(
     results = await asyncio.gather(_pk(svc).sign_in(first.challenge_id, a, WHO),
                                    _pk(svc).sign_in(second.challenge_id, b, WHO),
                                    return_exceptions=True)
-    assert sorted(type(r).__name__ for r in results) == ["InvalidCredentials", "User"]
+    assert sorted(type(r).__name__ for r in results) == ["InvalidCredentials", "SignedIn"]
+
+
+async def test_a_token_sign_in_stores_its_family_only_with_a_passkey_use_that_counts(
+        services: tuple[Services, FixedClock]) -> None:
+    """In token mode the refresh family is written in the passkey use's own commit: a sign-in
+    leaves exactly one live family of the user, and a racing clone, a replayed assertion and
+    a counter that went backwards leave none of their own."""
+    import asyncio
+
+    svc, clock = services
+    user = await _user(svc)
+    device = SoftAuthenticator(ORIGIN)
+    await _enrol(svc, user, device)
+
+    def family_for(who: User) -> Any:
+        return svc.tokens.new_family(who, "app", "", "https://id.example", WHO,
+                                     amr=("hwk", "user"))
+
+    first = await _pk(svc).sign_in_options(None, WHO)
+    second = await _pk(svc).sign_in_options(None, WHO)
+    a = device.get(first.options)
+    device.credentials[0].sign_count -= 1
+    b = device.get(second.options)
+    results = await asyncio.gather(
+        _pk(svc).sign_in(first.challenge_id, a, WHO, family_for=family_for),
+        _pk(svc).sign_in(second.challenge_id, b, WHO, family_for=family_for),
+        return_exceptions=True)
+    [(index, won)] = [(i, r) for i, r in enumerate(results) if not isinstance(r, BaseException)]
+    assert won.family is not None and won.family.user_id == user.id
+    replayed = (first.challenge_id, a) if index == 0 else (second.challenge_id, b)
+    with pytest.raises(InvalidCredentials):  # the winner's assertion again
+        await _pk(svc).sign_in(*replayed, WHO, family_for=family_for)
+    with pytest.raises(InvalidCredentials):  # the clone's counter, behind the stored one
+        third = await _pk(svc).sign_in_options(None, WHO)
+        device.credentials[0].sign_count -= 1
+        await _pk(svc).sign_in(third.challenge_id, device.get(third.options), WHO,
+                               family_for=family_for)
+    families = await svc.store.families.list_families(user.id, clock.now())
+    assert [f.id for f in families] == [won.family.id]
+    assert families[0].amr == ("hwk", "user")
 
 
 async def test_a_registration_challenge_registers_one_passkey(

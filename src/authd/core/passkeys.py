@@ -32,7 +32,7 @@ import binascii
 import hashlib
 import hmac
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ from authd.core import audit, webauthn
 from authd.core.audit import Auditor
 from authd.core.emails import canonical_email
 from authd.core.ids import b64url, new_id
-from authd.core.models import AuditEvent, ClientInfo, Passkey, PasskeyUse, User
+from authd.core.models import AuditEvent, ClientInfo, Passkey, PasskeyUse, RefreshFamily, User
 from authd.core.passkey_challenges import OpenedChallenge, Purpose, issue, open_challenge
 from authd.core.policies import PasskeyPolicy
 from authd.core.ports import PasskeyStore, UserStore
@@ -62,6 +62,15 @@ class Challenge:
 
     def as_response(self) -> dict[str, Any]:
         return {"challenge_id": self.challenge_id, "options": self.options}
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A passkey sign-in: who, and the refresh family stored with the passkey's use (None
+    unless the caller asked for one: a cookie session is started by the caller)."""
+
+    user: User
+    family: RefreshFamily | None = None
 
 
 def check_name(raw: object) -> str:
@@ -165,13 +174,19 @@ class Passkeys:
             self._policy, challenge, [(p.credential_id, p.transports) for p in passkeys],
             require_uv=False))
 
-    async def sign_in(self, challenge_id: object, credential: object, client: ClientInfo) -> User:
-        """A passwordless login: the user, or InvalidCredentials (InvalidRequest for garbage)."""
+    async def sign_in(self, challenge_id: object, credential: object, client: ClientInfo, *,
+                      family_for: Callable[[User], RefreshFamily] | None = None) -> SignedIn:
+        """A passwordless login: the user, or InvalidCredentials (InvalidRequest for garbage).
+
+        With ``family_for`` (token mode) the login's refresh family is stored in the passkey
+        use's own commit: a passkey sign-in costs one durable write, like a refresh.
+        """
         raw_challenge = _decode_id(challenge_id)
         assertion = webauthn.parse_assertion(credential)
         attempt = await self._guard.reserve_ip(client.ip or "unknown")
         try:
-            user = await self._check(assertion, raw_challenge, None, client, require_uv=True)
+            signed_in = await self._check(assertion, raw_challenge, None, client,
+                                          require_uv=True, family_for=family_for)
         except InvalidCredentials:
             await self._audit(audit.LOGIN_FAILED, client=client, method="passkey")
             raise
@@ -179,7 +194,7 @@ class Passkeys:
             await self._guard.release(attempt)  # a server failure answered no guess
             raise
         await self._guard.release(attempt)
-        return user
+        return signed_in
 
     async def verify_for_user(self, user_id: str, credential: Mapping[str, Any] | str,
                               client: ClientInfo) -> None:
@@ -215,9 +230,11 @@ class Passkeys:
     # -- the checks -----------------------------------------------------------------------
 
     async def _check(self, assertion: webauthn.Assertion, raw_challenge: bytes,
-                     user_id: str | None, client: ClientInfo, *, require_uv: bool) -> User:
+                     user_id: str | None, client: ClientInfo, *, require_uv: bool,
+                     family_for: Callable[[User], RefreshFamily] | None = None) -> SignedIn:
         """The user whose passkey answered the challenge, its use recorded (a sign-in's with its
-        ``login.passkey`` audit row); InvalidCredentials for every reason.
+        ``login.passkey`` audit row and, with ``family_for``, its refresh family);
+        InvalidCredentials for every reason.
 
         A sign-in (``user_id`` None) takes only a sign-in challenge; the second factor of a
         user takes theirs or a sign-in challenge that is not bound to someone else.
@@ -236,18 +253,20 @@ class Passkeys:
                                              passkey.public_key, require_uv=require_uv)
         event = (self._audit.event(audit.LOGIN_PASSKEY, user_id=user.id, client=client,
                                    passkey=passkey.id) if user_id is None else None)
-        await self._record_use(passkey, verified.sign_count, issued, event, client)
-        return user
+        family = family_for(user) if family_for is not None else None
+        await self._record_use(passkey, verified.sign_count, issued, event, client, family)
+        return SignedIn(user, family)
 
     async def _record_use(self, passkey: Passkey, new: int, issued: OpenedChallenge,
-                          event: AuditEvent | None, client: ClientInfo) -> None:
+                          event: AuditEvent | None, client: ClientInfo,
+                          family: RefreshFamily | None) -> None:
         """The counter must grow when either side is non-zero; the challenge is redeemed once."""
         stored = passkey.sign_count
         grew = not (new > 0 or stored > 0) or new > stored
         outcome = PasskeyUse.COUNTER_MOVED
         if grew:
             outcome = await self._store.use_passkey(passkey.id, stored, new, self._clock.now(),
-                                                    issued.redeemed(), event)
+                                                    issued.redeemed(), event, family)
         if outcome is PasskeyUse.REPLAYED:
             raise InvalidCredentials("the challenge is unknown, used or expired")
         if outcome is PasskeyUse.COUNTER_MOVED:

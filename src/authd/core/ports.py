@@ -287,11 +287,13 @@ class PasskeyStore(Protocol):
     async def count_passkeys(self, user_id: str) -> int: ...
 
     async def use_passkey(self, passkey_id: str, expected_count: int, new_count: int, now: float,
-                          challenge: UsedChallenge, event: AuditEvent | None) -> PasskeyUse:
+                          challenge: UsedChallenge, event: AuditEvent | None,
+                          family: RefreshFamily | None = None) -> PasskeyUse:
         """In one transaction: redeem ``challenge`` (REPLAYED if it was, nothing written),
         compare-and-set the signature counter from ``expected_count`` to ``new_count`` with
         ``last_used_at`` (COUNTER_MOVED if it moved meanwhile or the passkey is gone: two uses
-        of one counter value never both succeed), and record ``event``. One durable commit."""
+        of one counter value never both succeed), record ``event`` and, if given, create the
+        sign-in's refresh ``family`` (only when the counter moved). One durable commit."""
         ...
 
 

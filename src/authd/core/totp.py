@@ -37,7 +37,11 @@ def step_at(now: float) -> int:
 
 def code_at(secret: bytes, step: int) -> str:
     """The code for one time step (RFC 4226 5.3 over the step counter, RFC 6238 4.2)."""
-    return str(pyotp.TOTP(to_base32(secret), digits=DIGITS, interval=PERIOD).generate_otp(step))
+    return str(_generator(secret).generate_otp(step))
+
+
+def _generator(secret: bytes) -> pyotp.TOTP:
+    return pyotp.TOTP(to_base32(secret), digits=DIGITS, interval=PERIOD)
 
 
 def matching_step(secret: bytes, code: str, now: float) -> int | None:
@@ -49,9 +53,10 @@ def matching_step(secret: bytes, code: str, now: float) -> int | None:
     if len(code) != DIGITS or not code.isascii() or not code.isdigit():
         return None
     current = step_at(now)
+    generator = _generator(secret)
     found = None
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
-        if hmac.compare_digest(code_at(secret, step), code):
+        if hmac.compare_digest(str(generator.generate_otp(step)), code):
             found = step
     return found
 

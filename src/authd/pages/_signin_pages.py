@@ -56,9 +56,9 @@ async def login(visit: Visit) -> Response:
 async def _passkey_login(visit: Visit, params: dict[str, str], handoff: Handoff) -> Response:
     """The passkey form of /login (posted by passkeys.js): a whole login, like /v1/session's."""
     try:
-        user = await visit.svc.passkeys.sign_in(params.get("challenge_id"),
-                                                params.get("credential"),
-                                                client_info(visit.request))
+        signed_in = await visit.svc.passkeys.sign_in(params.get("challenge_id"),
+                                                     params.get("credential"),
+                                                     client_info(visit.request))
     except AuthdError as exc:
         if exc.status >= 500:
             raise
@@ -66,7 +66,8 @@ async def _passkey_login(visit: Visit, params: dict[str, str], handoff: Handoff)
                                 "password.")
         return visit.render("login.html", status=exc.status, errors=[("", message)],
                             **_sign_in_context(visit, handoff))
-    return await first_factor_done(visit, user, handoff, (amr.HARDWARE_KEY, amr.USER_PRESENCE))
+    return await first_factor_done(visit, signed_in.user, handoff,
+                                   (amr.HARDWARE_KEY, amr.USER_PRESENCE))
 
 
 @page

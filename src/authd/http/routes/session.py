@@ -47,7 +47,8 @@ async def login(request: Request) -> Response:
     body = await read_json(request, svc.settings.max_body_bytes)
     who = client_info(request)
     if "credential" in body:  # a passkey assertion with user verification: a whole login
-        user = await svc.passkeys.sign_in(body.get("challenge_id"), body.get("credential"), who)
+        user = (await svc.passkeys.sign_in(body.get("challenge_id"), body.get("credential"),
+                                           who)).user
         methods: tuple[str, ...] = (amr.HARDWARE_KEY, amr.USER_PRESENCE)
     elif "code" in body or "token" in body:  # a mailed sign-in code or link
         user = await sign_in_by_email(request, body.get("email"), body.get("code"), body.get("token"))

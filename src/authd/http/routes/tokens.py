@@ -112,14 +112,19 @@ async def token(request: Request) -> Response:
     elif grant == PASSKEY_GRANT:  # a passkey assertion with user verification: a whole login
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
         audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
+        def passkey_family(user: User) -> RefreshFamily:
+            # possession and user verification in one act: no second step is asked
+            return svc.tokens.new_family(user, client.id, scope, audience, who,
+                                         amr=(amr.HARDWARE_KEY, amr.USER_PRESENCE))
+
         try:
-            user = await svc.passkeys.sign_in(_required(params, "challenge_id"),
-                                              _required(params, "credential"), who)
+            signed_in = await svc.passkeys.sign_in(_required(params, "challenge_id"),
+                                                   _required(params, "credential"), who,
+                                                   family_for=passkey_family)
         except InvalidCredentials as exc:
             raise InvalidGrant(exc.description) from None
-        # possession and user verification in one act: no second step is asked
-        pair = await svc.tokens.start_family(user, client.id, scope, audience, who,
-                                             amr=(amr.HARDWARE_KEY, amr.USER_PRESENCE))
+        assert signed_in.family is not None  # stored in the passkey use's own commit
+        pair = svc.tokens.first_pair(signed_in.family)
     elif grant == "authorization_code":  # a social login's one-time code (token mode)
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
         audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))

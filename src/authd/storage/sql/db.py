@@ -25,7 +25,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import TextClause, text
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authd.storage.errors import maps_unavailable
@@ -175,6 +176,24 @@ class AsyncDatabase(Database):
         if self._pool is not None:
             await self._pool.close()
         await self.engine.dispose()
+
+
+def run(c: Connection, sql: str, params: dict[str, Any]) -> CursorResult[Any]:
+    """One plain-SQL statement (``:name`` parameters) inside a ``write`` transaction.
+
+    On SQLite it goes straight to the driver (~10 µs where SQLAlchemy's execution layer
+    costs ~80 µs: the writer thread is SQLite's one bottleneck); on other engines through
+    a ``text()`` clause built once per statement, which renders the driver's parameter
+    style.
+    """
+    if c.dialect.name == "sqlite":
+        return c.exec_driver_sql(sql, params)
+    return c.execute(_clause(sql), params)
+
+
+@functools.cache
+def _clause(sql: str) -> TextClause:
+    return text(sql)
 
 
 async def _no_reset(_connection: Any) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Insert, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from authd.core.models import AuditEvent, RefreshFamily, Rotated
 from authd.storage.sql import amr
 from authd.storage.sql._base import SqlRepository
 from authd.storage.sql.audit import INSERT_EVENT, event_params
+from authd.storage.sql.db import run
 from authd.storage.sql.tables import refresh_families as t
 from authd.storage.sql.users import user_from_row
 
@@ -36,16 +37,27 @@ _ROTATE_PG = (
     "SELECT owner.* FROM rotated LEFT JOIN owner ON true")
 
 
-def insert_family(family: RefreshFamily) -> Insert:
-    """The INSERT of a new family (also run inside the second step of a login's commit)."""
-    values = {c.name: getattr(family, c.name) for c in t.c}
-    return insert(t).values(**{**values, "amr": amr.encode(family.amr)})
+FAMILY_COLUMNS = tuple(c.name for c in t.c)
+# Plain SQL: every login writes one, some inside another use's commit (``write_family``).
+INSERT_FAMILY = (f"INSERT INTO refresh_families ({', '.join(FAMILY_COLUMNS)}) "  # noqa: S608
+                 f"VALUES ({', '.join(':' + name for name in FAMILY_COLUMNS)})")
+
+
+def family_params(family: RefreshFamily) -> dict[str, Any]:
+    """The parameters of ``INSERT_FAMILY``."""
+    values = {name: getattr(family, name) for name in FAMILY_COLUMNS}
+    values["amr"] = amr.encode(family.amr)
+    return values
+
+
+def write_family(c: Connection, family: RefreshFamily) -> None:
+    """Store a new family in ``c``'s transaction (a login's second step, a passkey's use)."""
+    run(c, INSERT_FAMILY, family_params(family))
 
 
 class SqlFamilies(SqlRepository):
     async def create_family(self, family: RefreshFamily) -> None:
-        statement = insert_family(family)
-        await self._db.write(lambda c: c.execute(statement))
+        await self._db.execute(INSERT_FAMILY, family_params(family))
 
     async def get_family(self, family_id: str) -> RefreshFamily | None:
         row = await self._db.fetch_one(_BY_ID, {"id": family_id})

@@ -6,25 +6,38 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from authd.core.models import AuditEvent, Passkey, PasskeyUse, UsedChallenge
+from authd.core.models import AuditEvent, Passkey, PasskeyUse, RefreshFamily, UsedChallenge
 from authd.errors import Conflict
 from authd.storage.sql._base import SqlRepository
-from authd.storage.sql.audit import event_params
-from authd.storage.sql.tables import audit_events, pending_logins
+from authd.storage.sql.audit import INSERT_EVENT, event_params
+from authd.storage.sql.db import run
+from authd.storage.sql.families import FAMILY_COLUMNS, family_params, write_family
 from authd.storage.sql.tables import passkeys as t
 
 # On every passkey sign-in: the database's one-round-trip read path (see db.py).
 _BY_CREDENTIAL = "SELECT * FROM passkeys WHERE credential_id = :credential_id"
-# PostgreSQL: the redemption, the counter's compare-and-set and the audit row in one statement
-# (one round trip, one durable commit). The update waits for the redemption, so a replayed
-# challenge moves nothing; a row lock taken by a racing use makes PostgreSQL re-check
-# ``sign_count = :expected`` against the winner's row, so one counter value is used once.
+_REDEEM = ("INSERT INTO pending_logins (key, record, expires_at) VALUES (:key, :record, :expires_at)"
+           " ON CONFLICT DO NOTHING")  # a duplicate neither raises nor aborts the transaction
+_MOVE = ("UPDATE passkeys SET sign_count = :new, last_used_at = :now"
+         " WHERE id = :id AND sign_count = :expected")
+# PostgreSQL: the redemption, the counter's compare-and-set, the audit row and a sign-in's
+# refresh family in one statement (one round trip, one durable commit). The update waits for
+# the redemption, so a replayed challenge moves nothing; a row lock taken by a racing use
+# makes PostgreSQL re-check ``sign_count = :expected`` against the winner's row, so one
+# counter value is used once; the family is written only if the counter moved.
+_FAMILY_CASTS = ", ".join(f"CAST(:f_{name} AS {kind})" for name, kind in (
+    ("id", "varchar"), ("user_id", "varchar"), ("client_id", "varchar"), ("scope", "text"),
+    ("audience", "varchar"), ("generation", "integer"), ("rotated_at", "double precision"),
+    ("created_at", "double precision"), ("last_used_at", "double precision"),
+    ("idle_expires_at", "double precision"), ("absolute_expires_at", "double precision"),
+    ("revoked_at", "double precision"), ("revoked_reason", "varchar"),
+    ("user_agent", "varchar"), ("ip", "varchar"), ("auth_time", "double precision"),
+    ("amr", "text")))
 _USE_PG = (
-    "WITH redeemed AS ("
+    "WITH redeemed AS ("  # noqa: S608 (constants only)
     " INSERT INTO pending_logins (key, record, expires_at)"
     " VALUES (CAST(:key AS varchar), CAST(:record AS bytea), CAST(:expires_at AS double precision))"
     " ON CONFLICT DO NOTHING RETURNING 1), "
@@ -35,9 +48,11 @@ _USE_PG = (
     "logged AS ("
     " INSERT INTO audit_events (at, event, user_id, ip, detail)"
     " SELECT CAST(:at AS double precision), CAST(:event AS varchar), CAST(:user_id AS varchar),"
-    " CAST(:ip AS varchar), CAST(:detail AS json) FROM moved WHERE CAST(:log AS boolean)) "
+    " CAST(:ip AS varchar), CAST(:detail AS json) FROM moved WHERE CAST(:log AS boolean)), "
+    "made AS ("
+    f" INSERT INTO refresh_families ({', '.join(FAMILY_COLUMNS)})"
+    f" SELECT {_FAMILY_CASTS} FROM moved WHERE CAST(:with_family AS boolean)) "
     "SELECT (SELECT count(*) FROM redeemed) AS redeemed, (SELECT count(*) FROM moved) AS moved")
-
 
 def _passkey(data: Mapping[str, Any]) -> Passkey:
     transports = data["transports"]
@@ -87,31 +102,39 @@ class SqlPasskeys(SqlRepository):
         return int(await self._db.read(lambda c: c.execute(query).scalar_one()))
 
     async def use_passkey(self, passkey_id: str, expected_count: int, new_count: int, now: float,
-                          challenge: UsedChallenge, event: AuditEvent | None) -> PasskeyUse:
+                          challenge: UsedChallenge, event: AuditEvent | None,
+                          family: RefreshFamily | None = None) -> PasskeyUse:
         if self._db.dialect == "postgresql":
-            return await self._use_pg(passkey_id, expected_count, new_count, now, challenge, event)
-        # The single writer runs the three statements as one transaction (one fsync).
-        statement = (update(t).where(t.c.id == passkey_id, t.c.sign_count == expected_count)
-                     .values(sign_count=new_count, last_used_at=now))
+            return await self._use_pg(passkey_id, expected_count, new_count, now, challenge,
+                                      event, family)
+        # The single writer runs the statements as one transaction (one fsync), in plain SQL:
+        # a passkey sign-in's whole durable write.
+        moved = {"new": new_count, "now": now, "id": passkey_id, "expected": expected_count}
 
         def use(c: Connection) -> PasskeyUse:
             if not _redeem(c, challenge):
                 return PasskeyUse.REPLAYED
-            if c.execute(statement).rowcount != 1:
+            if run(c, _MOVE, moved).rowcount != 1:
                 return PasskeyUse.COUNTER_MOVED  # the challenge stays redeemed: it was presented
             if event is not None:
                 _record(c, event)
+            if family is not None:
+                write_family(c, family)
             return PasskeyUse.OK
         return await self._db.write(use)
 
     async def _use_pg(self, passkey_id: str, expected_count: int, new_count: int, now: float,
-                      challenge: UsedChallenge, event: AuditEvent | None) -> PasskeyUse:
+                      challenge: UsedChallenge, event: AuditEvent | None,
+                      family: RefreshFamily | None) -> PasskeyUse:
         logged = event_params(event) if event is not None else dict.fromkeys(
             ("at", "event", "user_id", "ip", "detail"))
+        made = (family_params(family) if family is not None
+                else dict.fromkeys(FAMILY_COLUMNS))
         row = await self._db.write_one(_USE_PG, {
             "key": challenge.key, "record": b"", "expires_at": challenge.expires_at,
             "new": new_count, "now": now, "id": passkey_id, "expected": expected_count,
-            "log": event is not None, **logged})
+            "log": event is not None, **logged, "with_family": family is not None,
+            **{f"f_{name}": value for name, value in made.items()}})
         if row is None or not row["redeemed"]:
             return PasskeyUse.REPLAYED
         return PasskeyUse.OK if row["moved"] else PasskeyUse.COUNTER_MOVED
@@ -119,13 +142,10 @@ class SqlPasskeys(SqlRepository):
 
 def _redeem(c: Connection, challenge: UsedChallenge) -> bool:
     """Write the challenge down (pruned with the pending logins once expired); False if it is
-    there already. ON CONFLICT DO NOTHING: a duplicate neither raises nor aborts the transaction."""
-    dialect = postgresql if c.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(pending_logins).values(
-        key=challenge.key, record=b"", expires_at=challenge.expires_at).on_conflict_do_nothing()
-    return bool(c.execute(statement).rowcount == 1)
+    there already."""
+    params = {"key": challenge.key, "record": b"", "expires_at": challenge.expires_at}
+    return bool(run(c, _REDEEM, params).rowcount == 1)
 
 
 def _record(c: Connection, event: AuditEvent) -> None:
-    c.execute(insert(audit_events).values(at=event.at, event=event.event, user_id=event.user_id,
-                                          ip=event.ip, detail=event.detail))
+    run(c, INSERT_EVENT, event_params(event))

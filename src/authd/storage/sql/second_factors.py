@@ -11,29 +11,23 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from authd.core.models import MfaChallenge, RefreshFamily, TotpFactor
 from authd.storage.sql._base import SqlRepository
-from authd.storage.sql.families import insert_family
+from authd.storage.sql.db import run
+from authd.storage.sql.families import write_family
 from authd.storage.sql.tables import mfa_tokens, recovery_codes, totp_factors
 
-# The second step's hot path (see db.py): plain-SQL reads, and writes built once with
-# bound parameters so that a login pays for neither statement construction nor compiling.
+# The second step's hot path (see db.py): plain SQL, so that a login pays for neither
+# statement construction nor SQLAlchemy's execution layer.
 _TOTP_BY_USER = "SELECT * FROM totp_factors WHERE user_id = :user_id"
 _CHALLENGE_BY_HASH = "SELECT * FROM mfa_tokens WHERE token_hash = :token_hash"
-_m, _t = mfa_tokens, totp_factors
-_COUNT_TRY = (update(_m).where(_m.c.token_hash == bindparam("p_hash"), _m.c.used_at.is_(None),
-                               _m.c.expires_at > bindparam("p_now"),
-                               _m.c.attempts < bindparam("p_max"))
-              .values(attempts=_m.c.attempts + 1))
-_ACCEPT_STEP = (update(_t).where(_t.c.user_id == bindparam("p_user"),
-                                 _t.c.confirmed_at.is_not(None),
-                                 or_(_t.c.last_step.is_(None), _t.c.last_step < bindparam("p_step")))
-                .values(last_step=bindparam("p_step")))
-_FINISH = (update(_m).where(_m.c.token_hash == bindparam("p_hash"), _m.c.used_at.is_(None))
-           .values(used_at=bindparam("p_now")))
-
+_COUNT_TRY = ("UPDATE mfa_tokens SET attempts = attempts + 1 WHERE token_hash = :hash"
+              " AND used_at IS NULL AND expires_at > :now AND attempts < :max")
+_ACCEPT_STEP = ("UPDATE totp_factors SET last_step = :step WHERE user_id = :user"
+                " AND confirmed_at IS NOT NULL AND (last_step IS NULL OR last_step < :step)")
+_FINISH = "UPDATE mfa_tokens SET used_at = :now WHERE token_hash = :hash AND used_at IS NULL"
 
 def _factor(row: Any) -> TotpFactor:
     data = row if isinstance(row, dict) else dict(row._mapping)
@@ -88,8 +82,7 @@ class SqlSecondFactors(SqlRepository):
         return await self._db.write(confirm)
 
     async def accept_step(self, user_id: str, step: int) -> bool:
-        params = {"p_user": user_id, "p_step": step}
-        return await self._db.write(lambda c: c.execute(_ACCEPT_STEP, params).rowcount == 1)
+        return await self._db.execute(_ACCEPT_STEP, {"user": user_id, "step": step}) == 1
 
     async def delete_totp(self, user_id: str) -> bool:
         def remove(c: Connection) -> bool:
@@ -123,9 +116,8 @@ class SqlSecondFactors(SqlRepository):
 
     async def count_attempt(self, token_hash: bytes, now: float, max_attempts: int
                             ) -> MfaChallenge | None:
-        statement = _COUNT_TRY.returning(*mfa_tokens.c)
-        params = {"p_hash": token_hash, "p_now": now, "p_max": max_attempts}
-        row = await self._db.write(lambda c: c.execute(statement, params).first())
+        row = await self._db.write_one(_COUNT_TRY + " RETURNING *",
+                                       {"hash": token_hash, "now": now, "max": max_attempts})
         return _challenge(row) if row is not None else None
 
     async def get_challenge(self, token_hash: bytes) -> MfaChallenge | None:
@@ -134,26 +126,25 @@ class SqlSecondFactors(SqlRepository):
 
     async def redeem_with_step(self, token_hash: bytes, now: float, max_attempts: int,
                                user_id: str, step: int, family: RefreshFamily | None) -> bool:
-        tried = {"p_hash": token_hash, "p_now": now, "p_max": max_attempts}
-        stepped = {"p_user": user_id, "p_step": step}
-        used = {"p_hash": token_hash, "p_now": now}
+        tried = {"hash": token_hash, "now": now, "max": max_attempts}
+        stepped = {"user": user_id, "step": step}
+        used = {"hash": token_hash, "now": now}
 
         def redeem(c: Connection) -> bool:
             # One commit for the whole second step: the try, the step and the single use.
-            if c.execute(_COUNT_TRY, tried).rowcount != 1:
+            if run(c, _COUNT_TRY, tried).rowcount != 1:
                 return False
-            if c.execute(_ACCEPT_STEP, stepped).rowcount != 1:
+            if run(c, _ACCEPT_STEP, stepped).rowcount != 1:
                 return False  # a replayed code: the try stays counted
-            if c.execute(_FINISH, used).rowcount != 1:
+            if run(c, _FINISH, used).rowcount != 1:
                 return False
             if family is not None:  # the login's family, in the same commit
-                c.execute(insert_family(family))
+                write_family(c, family)
             return True
         return await self._db.write(redeem)
 
     async def finish_challenge(self, token_hash: bytes, now: float) -> bool:
-        params = {"p_hash": token_hash, "p_now": now}
-        return await self._db.write(lambda c: c.execute(_FINISH, params).rowcount == 1)
+        return await self._db.execute(_FINISH, {"hash": token_hash, "now": now}) == 1
 
     async def prune_challenges(self, now: float) -> int:
         statement = delete(mfa_tokens).where(mfa_tokens.c.expires_at <= now)
