@@ -4,9 +4,10 @@ signature check, in one run.
     .venv/bin/python -m benchmarks.bench_passkeys [--seconds 6] [--workers 16] [--checks 3000]
 
 A passkey login is two requests (``POST /v1/passkeys/challenge``, then the
-passkey grant): a challenge write, its single-use take, a credential read, the
-assertion check, the counter's compare-and-set, a family and a signature. A
-refresh is one request. Target: logins/s at least half of refreshes/s (ratio
+passkey grant): a MAC'd challenge (nothing written), then a credential and a
+user read, the assertion check, and one commit for the challenge's single use,
+the counter's compare-and-set, the audit row and the new family, and a
+signature. A refresh is one request and one commit. Target: logins/s at least half of refreshes/s (ratio
 >= 0.5). Real `authd serve` on loopback (SQLite, or PostgreSQL), the lean keep-alive client,
 phases alternating (refresh, passkey, refresh, passkey) so drift falls on both.
 

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from authd.core.ids import digest, new_id
-from authd.core.models import MfaChallenge, TotpFactor, User
+from authd.core.models import MfaChallenge, RefreshFamily, TotpFactor, User
 from authd.storage.sql import SqlStore
 from authd.storage.sql.db import Database
 
@@ -78,6 +78,48 @@ async def test_an_mfa_token_counts_tries_expires_and_finishes_once(sql: SqlStore
     assert sorted(results) == [False] * 4 + [True]
     assert await factors.count_attempt(token.token_hash, NOW, 5) is None  # used
     assert await factors.prune_challenges(NOW + 301) == 1
+
+
+def _family(user_id: str) -> RefreshFamily:
+    return RefreshFamily(id=new_id(), user_id=user_id, client_id="app", scope="", audience="api",
+                         generation=0, rotated_at=NOW, created_at=NOW, last_used_at=NOW,
+                         idle_expires_at=NOW + 600, absolute_expires_at=NOW + 6000,
+                         auth_time=NOW, amr=("pwd", "otp", "mfa"))
+
+
+async def test_a_second_step_commits_its_try_step_use_and_family_together(sql: SqlStore) -> None:
+    """The mfa grant's one commit: of parallel redemptions of one token with one code exactly
+    one wins and stores its family; a replayed code counts the try but neither uses the token
+    nor stores a family; a used, expired or exhausted token takes no code's step."""
+    user_id = await _user(sql)
+    factors = sql.second_factors
+    await factors.put_pending_totp(TotpFactor(user_id, b"sealed", NOW))
+    await factors.confirm_totp(user_id, 100, NOW, [])
+
+    async def parked(name: str, attempts: int = 0) -> bytes:
+        await factors.add_challenge(MfaChallenge(digest(name), user_id, {"mode": "token"},
+                                                 NOW, NOW + 300, attempts))
+        return digest(name)
+
+    replayed = await parked("replayed")
+    assert not await factors.redeem_with_step(replayed, NOW, 5, user_id, 100, _family(user_id))
+    again = await factors.count_attempt(replayed, NOW, 5)
+    assert again is not None and again.attempts == 2 and again.used_at is None
+
+    raced = await parked("raced")
+    families = [_family(user_id) for _ in range(6)]
+    results = await asyncio.gather(*(factors.redeem_with_step(raced, NOW, 5, user_id, 101, f)
+                                     for f in families))
+    assert sorted(results) == [False] * 5 + [True]
+    stored = await sql.families.list_families(user_id, NOW)
+    assert [f.id for f in stored] == [families[results.index(True)].id]
+    assert stored[0].amr == ("pwd", "otp", "mfa")
+
+    for token, now in ((raced, NOW), (await parked("late"), NOW + 300),
+                       (await parked("spent", attempts=5), NOW)):
+        assert not await factors.redeem_with_step(token, now, 5, user_id, 102, _family(user_id))
+    assert await factors.accept_step(user_id, 102)  # none of them took the step
+    assert len(await sql.families.list_families(user_id, NOW)) == 1
 
 
 async def test_the_totp_secret_is_sealed_and_bound_to_its_user(sql: SqlStore) -> None:

@@ -28,6 +28,12 @@ _COUNT_TRY = ("UPDATE mfa_tokens SET attempts = attempts + 1 WHERE token_hash = 
 _ACCEPT_STEP = ("UPDATE totp_factors SET last_step = :step WHERE user_id = :user"
                 " AND confirmed_at IS NOT NULL AND (last_step IS NULL OR last_step < :step)")
 _FINISH = "UPDATE mfa_tokens SET used_at = :now WHERE token_hash = :hash AND used_at IS NULL"
+# The second step's try and single use in one statement (a right code's path): undone by
+# _UNUSE, in the same transaction, if the code's step turns out to be taken.
+_TRY_AND_USE = ("UPDATE mfa_tokens SET attempts = attempts + 1, used_at = :now"
+                " WHERE token_hash = :hash AND used_at IS NULL AND expires_at > :now"
+                " AND attempts < :max")
+_UNUSE = "UPDATE mfa_tokens SET used_at = NULL WHERE token_hash = :hash"
 
 def _factor(row: Any) -> TotpFactor:
     data = row if isinstance(row, dict) else dict(row._mapping)
@@ -128,15 +134,15 @@ class SqlSecondFactors(SqlRepository):
                                user_id: str, step: int, family: RefreshFamily | None) -> bool:
         tried = {"hash": token_hash, "now": now, "max": max_attempts}
         stepped = {"user": user_id, "step": step}
-        used = {"hash": token_hash, "now": now}
 
         def redeem(c: Connection) -> bool:
-            # One commit for the whole second step: the try, the step and the single use.
-            if run(c, _COUNT_TRY, tried).rowcount != 1:
+            # One commit for the whole second step: the try, the step and the single use
+            # (three statements on a right code: on SQLite each one hands the GIL back and
+            # forth between the writer thread and the event loop).
+            if run(c, _TRY_AND_USE, tried).rowcount != 1:
                 return False
             if run(c, _ACCEPT_STEP, stepped).rowcount != 1:
-                return False  # a replayed code: the try stays counted
-            if run(c, _FINISH, used).rowcount != 1:
+                run(c, _UNUSE, {"hash": token_hash})  # a replayed code: only the try counts
                 return False
             if family is not None:  # the login's family, in the same commit
                 write_family(c, family)
