@@ -112,6 +112,7 @@ async def token(request: Request) -> Response:
     elif grant == PASSKEY_GRANT:  # a passkey assertion with user verification: a whole login
         scope = svc.tokens.resolve_scope(params.get("scope"), client.scopes)
         audience = svc.tokens.resolve_audience(params.get("audience") or params.get("resource"))
+
         def passkey_family(user: User) -> RefreshFamily:
             # possession and user verification in one act: no second step is asked
             return svc.tokens.new_family(user, client.id, scope, audience, who,

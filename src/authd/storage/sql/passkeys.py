@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from authd.core.models import AuditEvent, Passkey, PasskeyUse, RefreshFamily, UsedChallenge
@@ -16,6 +17,7 @@ from authd.storage.sql.audit import INSERT_EVENT, event_params
 from authd.storage.sql.db import run
 from authd.storage.sql.families import FAMILY_COLUMNS, family_params, write_family
 from authd.storage.sql.tables import passkeys as t
+from authd.storage.sql.tables import refresh_families
 
 # On every passkey sign-in: the database's one-round-trip read path (see db.py).
 _BY_CREDENTIAL = "SELECT * FROM passkeys WHERE credential_id = :credential_id"
@@ -28,14 +30,9 @@ _MOVE = ("UPDATE passkeys SET sign_count = :new, last_used_at = :now"
 # the redemption, so a replayed challenge moves nothing; a row lock taken by a racing use
 # makes PostgreSQL re-check ``sign_count = :expected`` against the winner's row, so one
 # counter value is used once; the family is written only if the counter moved.
-_FAMILY_CASTS = ", ".join(f"CAST(:f_{name} AS {kind})" for name, kind in (
-    ("id", "varchar"), ("user_id", "varchar"), ("client_id", "varchar"), ("scope", "text"),
-    ("audience", "varchar"), ("generation", "integer"), ("rotated_at", "double precision"),
-    ("created_at", "double precision"), ("last_used_at", "double precision"),
-    ("idle_expires_at", "double precision"), ("absolute_expires_at", "double precision"),
-    ("revoked_at", "double precision"), ("revoked_reason", "varchar"),
-    ("user_agent", "varchar"), ("ip", "varchar"), ("auth_time", "double precision"),
-    ("amr", "text")))
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+_FAMILY_CASTS = ", ".join(f"CAST(:f_{c.name} AS {c.type.compile(dialect=_PG)})"
+                          for c in refresh_families.c)
 _USE_PG = (
     "WITH redeemed AS ("  # noqa: S608 (constants only)
     " INSERT INTO pending_logins (key, record, expires_at)"
@@ -53,6 +50,7 @@ _USE_PG = (
     f" INSERT INTO refresh_families ({', '.join(FAMILY_COLUMNS)})"
     f" SELECT {_FAMILY_CASTS} FROM moved WHERE CAST(:with_family AS boolean)) "
     "SELECT (SELECT count(*) FROM redeemed) AS redeemed, (SELECT count(*) FROM moved) AS moved")
+
 
 def _passkey(data: Mapping[str, Any]) -> Passkey:
     transports = data["transports"]
