@@ -12,8 +12,8 @@ mfa grant at >= 0.8x the refresh grant's rate. A TOTP code opens one login
 per user per 30 s step, so each round completes one prepared login per user
 (the first steps, Argon2-bound, are made before the clock starts). Runs a
 real `authd serve` process on loopback (SQLite) with the lean keep-alive
-client; rounds of ``--chunk`` logins alternate (refresh, mfa, refresh, mfa, ...) over
-the same keep-alive connections.
+client; rounds of ``--chunk`` logins alternate (refresh, mfa, mfa, refresh, ...) over
+the same keep-alive connections, connected before the clock starts.
 """
 
 from __future__ import annotations
@@ -128,10 +128,15 @@ async def _measure(url: str, users: int, workers: int, chunk: int) -> tuple[floa
         phones = [phone for _, phone in parked]
         conns = [LeanConnection(url) for _ in range(workers)]  # fresh: idle ones are closed
         try:
-            for at in range(0, users, chunk):
+            for conn in conns:  # connected before the clock starts
+                await conn.request("GET", "/healthz")
+            for n, at in enumerate(range(0, users, chunk)):
                 part = slice(at, at + chunk)
-                spent["refresh"] += await _round(conns, refresh_forms[part], True, None, 0)
-                spent["mfa"] += await _round(conns, forms[part], False, phones[part], ahead)
+                rounds = [("refresh", refresh_forms[part], True, None, 0.0),
+                          ("mfa", forms[part], False, phones[part], ahead)]
+                for kind, batch, rotates, otp, drift in rounds[::1 - 2 * (n % 2)]:
+                    # ABBA: neither grant always follows the other
+                    spent[kind] += await _round(conns, batch, rotates, otp, drift)
         finally:
             for conn in conns:
                 conn.close()

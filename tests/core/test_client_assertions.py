@@ -288,3 +288,29 @@ async def test_an_assertion_naming_no_client_is_refused_and_audited_as_unknown(
     [event, *_] = await services.store.audit.list_events(
         user_id=None, event=audit.CLIENT_AUTH_FAILED, limit=10)
     assert event.detail is not None and event.detail.get("client_id_unknown") is True
+
+
+async def test_credentials_no_client_answers_for_use_up_the_addresss_failures(
+        services: Services) -> None:
+    """Garbage naming no client and assertions for the public client count against the
+    sender's address (limit 100): then 429, with no further audit row, while another address
+    and the machine itself are unaffected."""
+    auth = services.use_cases.client_auth.authenticate
+    public = services.settings.default_client_id
+    flood = ClientInfo(ip="192.0.2.66")
+    for n in range(100):
+        garbage = ("garbage.without.sub" if n % 2 else
+                   signed(ROBOT_KEY, claims_for(public, TOKEN_ENDPOINT, START)))
+        with pytest.raises(InvalidClient):
+            await auth(_by_key(garbage), flood)
+    written = await services.store.audit.list_events(user_id=None,
+                                                     event=audit.CLIENT_AUTH_FAILED, limit=500)
+    with pytest.raises(RateLimited):
+        await auth(_by_key("garbage.without.sub"), flood)
+    with pytest.raises(RateLimited):
+        await auth(_by_key(_honest(jti="from-the-flooding-address")), flood)
+    assert len(await services.store.audit.list_events(
+        user_id=None, event=audit.CLIENT_AUTH_FAILED, limit=500)) == len(written) == 100
+    with pytest.raises(InvalidClient):
+        await auth(_by_key("garbage.without.sub"), WHO)
+    assert (await auth(_by_key(_honest()), WHO)).id == ROBOT

@@ -6,15 +6,17 @@ names. Every check of a confidential client's credential goes through the
 brute-force guard like a password: an attempt is reserved against the client
 id and the IP first, kept when the credential is wrong, released when it is
 right, so neither a secret nor a replay can be ground out from one address or
-many. Failures are audited; an unregistered id is not recorded (it may be a
-secret pasted into the wrong field).
+many. A credential no confidential client answers for (an assertion naming no
+client, credentials for the public client) counts against the address alone.
+Failures are audited; an unregistered id is not recorded (it may be a secret
+pasted into the wrong field).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from authd.clock import Clock
 from authd.core import audit
@@ -76,13 +78,13 @@ class ClientAuthenticator:
                                                confidential_only=confidential_only)
         if presented.assertion is not None and client_id is None:
             client_id = claimed_client(presented.assertion)
-            if client_id is None:  # names no client: nothing to count it against
+            if client_id is None:  # names no client: only its address to count it against
                 refused = InvalidClient("client assertion refused: malformed")
-                await self._failed(None, presented, who, event, refused)
-                raise refused
+                await self._refuse_unattributed(None, presented, who, event, refused, refused)
         if client_id is None or self._registry.is_public(client_id):
-            await self._failed(client_id, presented, who, event, "public_client")
-            raise InvalidClient("the public client has no credentials to present")
+            await self._refuse_unattributed(
+                client_id, presented, who, event, "public_client",
+                InvalidClient("the public client has no credentials to present"))
         attempt = await self._guard.reserve_client_secret(client_id, who.ip or "unknown")
         try:
             client = await self._check(client_id, presented, on_success)
@@ -123,6 +125,17 @@ class ClientAuthenticator:
     async def prune(self) -> int:
         """Forget the jti of expired assertions (they are refused by their exp anyway)."""
         return await self._replays.prune(self._clock.now())
+
+    async def _refuse_unattributed(self, client_id: str | None, presented: Presented,
+                                   who: ClientInfo, event: str, failure: InvalidClient | str,
+                                   refused: InvalidClient) -> NoReturn:
+        """Refuse a credential that no confidential client answers for (garbage naming no
+        client, credentials for the public client). It counts against the address's failure
+        limit, so that no one can fill the audit trail with them: once the limit is used up
+        the answer is RateLimited and nothing is written."""
+        await self._guard.reserve_ip(who.ip or "unknown")  # kept: it is a failure
+        await self._failed(client_id, presented, who, event, failure)
+        raise refused
 
     async def _failed(self, client_id: str | None, presented: Presented, who: ClientInfo,
                       event: str, failure: InvalidClient | str) -> None:
