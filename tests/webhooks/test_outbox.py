@@ -272,3 +272,64 @@ async def test_a_password_change_writes_its_webhooks_with_the_new_hash(parts: Pa
     stored = await parts.store.users.get_user(user.id)
     assert stored is not None and stored.password_hash == "new-hash"
     assert await _count(parts.store, "SELECT count(*) FROM audit_events") == 2
+
+
+async def test_user_changes_write_their_webhooks_in_their_own_transaction(parts: Parts) -> None:
+    """Email verified, password reset, email changed, TOTP on and off, an admin's update and
+    disabling: each change commits with its audit rows and webhook rows; a change that does
+    not happen writes neither."""
+    from authd.core.models import TotpFactor
+
+    store, auditor, now = parts.store, parts.auditor, parts.clock.now()
+    user = await parts.sign_up("ev@example.com")
+    taken = await parts.sign_up("taken@example.com")
+
+    def event(name: str) -> AuditEvent:
+        parts.clock.advance(0.001)
+        return auditor.event(name, user_id=user.id)
+
+    assert not await store.email_tokens.mark_verified(user.id, "old@example.com",
+                                                      event("email.verified"))
+    assert await store.email_tokens.mark_verified(user.id, user.email, event("email.verified"))
+    await store.email_tokens.reset_password(user.id, "reset-hash", user.email, now,
+                                            event("password.reset"))
+    with pytest.raises(EmailTaken):
+        await store.email_tokens.set_email(user.id, taken.email, event("email.changed"))
+    await store.email_tokens.set_email(user.id, "new@example.com", event("email.changed"))
+    assert not await store.second_factors.confirm_totp(user.id, 1, now, [],
+                                                       event("mfa.totp_enabled"))
+    await store.second_factors.put_pending_totp(TotpFactor(user.id, b"sealed", now))
+    assert await store.second_factors.confirm_totp(user.id, 1, now, [], event("mfa.totp_enabled"))
+    assert await store.second_factors.delete_totp(user.id, event("mfa.totp_disabled"))
+    assert not await store.second_factors.delete_totp(user.id, event("mfa.totp_disabled"))
+    assert await store.users.update_user("nobody", {"disabled": True},
+                                         [event("user.updated")]) is None
+    disabled = await store.users.update_user(user.id, {"disabled": True},
+                                             [event("user.updated"), event("user.disabled")])
+    assert disabled is not None and disabled.disabled
+    page = await parts.log.deliveries("users", "pending", None, 20)
+    assert [d.type for d in page.deliveries if d.user_id == user.id] == [
+        "user.disabled", "user.updated", "user.mfa_disabled", "user.mfa_enabled",
+        "user.updated", "user.password_changed", "user.email_verified", "user.created"]
+    assert await _count(store, "SELECT count(*) FROM audit_events") == 9  # 2 sign-ups + 7
+
+
+async def test_a_change_whose_webhooks_cannot_be_written_does_not_happen(
+        parts: Parts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The change and its event are one transaction: if the webhook rows fail to be written,
+    the address stays unverified and the password unchanged (no change without its event)."""
+    user = await parts.sign_up("atomic@example.com")
+
+    def broken(*_: object, **__: object) -> list[object]:
+        raise RuntimeError("the outbox is unwritable")
+
+    monkeypatch.setattr(parts.events, "items", broken)
+    with pytest.raises(RuntimeError):
+        await parts.store.email_tokens.mark_verified(
+            user.id, user.email, parts.auditor.event("email.verified", user_id=user.id))
+    with pytest.raises(RuntimeError):
+        await parts.store.email_tokens.reset_password(
+            user.id, "never-stored", user.email, parts.clock.now(),
+            parts.auditor.event("password.reset", user_id=user.id))
+    stored = await parts.store.users.get_user(user.id)
+    assert stored is not None and not stored.email_verified and stored.password_hash is None

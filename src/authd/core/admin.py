@@ -169,13 +169,19 @@ class Administration:
         changes = _changes(before, fields)
         if not changes:
             return before
-        after = await self._users.update_user(user_id, changes)
+        events = [self._audit.event(audit.USER_UPDATED, user_id=user_id, client=actor.client,
+                                    actor=actor.client_id, fields=sorted(changes))]
+        if "disabled" in changes:
+            flag = audit.USER_DISABLED if changes["disabled"] else audit.USER_ENABLED
+            events.append(self._audit.event(flag, user_id=user_id, client=actor.client,
+                                            actor=actor.client_id))
+        after = await self._users.update_user(user_id, changes, events)
         if after is None:
             raise NotFound("no such user")
-        await self._audit(audit.USER_UPDATED, user_id=user_id, client=actor.client,
-                          actor=actor.client_id, fields=sorted(changes))
-        if "disabled" in changes:
-            await self._disabled_changed(after, actor)
+        for event in events:  # stored (with their webhooks) in the change's commit
+            self._audit.announce(event)
+        if after.disabled and "disabled" in changes:  # the flag first: a racing login is refused
+            await self._directory.revoke_all(user_id, actor.client, actor=actor.client_id)
         return after
 
     async def disable_user(self, email: str, actor: Actor = CLI) -> User | None:
@@ -189,15 +195,6 @@ class Administration:
         """The account and everything tied to it (``AccountData.erase``); NotFound if none."""
         if not await self._data.erase(user_id, actor.client, actor=actor.client_id):
             raise NotFound("no such user")
-
-    async def _disabled_changed(self, user: User, actor: Actor) -> None:
-        if user.disabled:
-            await self._directory.revoke_all(user.id, actor.client, actor=actor.client_id)
-            await self._audit(audit.USER_DISABLED, user_id=user.id, client=actor.client,
-                              actor=actor.client_id)
-        else:
-            await self._audit(audit.USER_ENABLED, user_id=user.id, client=actor.client,
-                              actor=actor.client_id)
 
     # -- sessions and passwords ---------------------------------------------------------------
 

@@ -159,9 +159,10 @@ class EmailAccounts:
         record = await self._tokens.consume(token_digest(token), Purpose.VERIFY, self._clock.now())
         user = await self._owner(record, Purpose.VERIFY)
         assert record is not None
-        if not await self._tokens.mark_verified(user.id, record.email):
+        event = self._audit.event(audit.EMAIL_VERIFIED, user_id=user.id, client=client)
+        if not await self._tokens.mark_verified(user.id, record.email, event):
             raise InvalidEmailToken()
-        await self._audit(audit.EMAIL_VERIFIED, user_id=user.id, client=client)
+        self._audit.announce(event)  # stored (with its webhooks) in the change's commit
         return user
 
     async def reset_password(self, token: object, new_password: object, client: ClientInfo) -> User:
@@ -181,8 +182,9 @@ class EmailAccounts:
         now = self._clock.now()
         record = await self._tokens.consume(digest, Purpose.RESET, now)
         user = await self._owner(record, Purpose.RESET)
-        await self._tokens.reset_password(user.id, password_hash, user.email, now)
-        await self._audit(audit.PASSWORD_RESET, user_id=user.id, client=client)
+        event = self._audit.event(audit.PASSWORD_RESET, user_id=user.id, client=client)
+        await self._tokens.reset_password(user.id, password_hash, user.email, now, event)
+        self._audit.announce(event)  # stored (with its webhooks) in the change's commit
         await self._directory.revoke_all(user.id, client)
         await self.notify(user, "password_changed")
         return user
@@ -193,8 +195,9 @@ class EmailAccounts:
         record = await self._tokens.consume(token_digest(token), Purpose.CHANGE, self._clock.now())
         user = await self._owner(record, Purpose.CHANGE)
         assert record is not None
-        await self._tokens.set_email(user.id, record.email)
-        await self._audit(audit.EMAIL_CHANGED, user_id=user.id, client=client)
+        event = self._audit.event(audit.EMAIL_CHANGED, user_id=user.id, client=client)
+        await self._tokens.set_email(user.id, record.email, event)
+        self._audit.announce(event)  # stored (with its webhooks) in the change's commit
         changed = await self._users.get_user(user.id)
         assert changed is not None
         return changed

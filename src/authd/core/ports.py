@@ -62,8 +62,10 @@ class UserStore(Protocol):
         in (created_at, id) order, starting after the position ``after``."""
         ...
 
-    async def update_user(self, user_id: str, changes: Mapping[str, object]) -> User | None:
-        """Set the given columns and answer the user as stored; None if there is no such user,
+    async def update_user(self, user_id: str, changes: Mapping[str, object],
+                          events: Sequence[AuditEvent] = ()) -> User | None:
+        """Set the given columns, recording ``events`` in the same transaction, and answer the
+        user as stored; None (nothing written) if there is no such user,
         ``authd.errors.EmailTaken`` if a new email is in use."""
         ...
 
@@ -244,19 +246,23 @@ class EmailTokenStore(Protocol):
         (now used), else None after counting the miss (void at ``max_attempts``)."""
         ...
 
-    async def set_email(self, user_id: str, email: str) -> None:
-        """Give the user this (verified) address; ``authd.errors.EmailTaken`` if it is in use."""
+    async def set_email(self, user_id: str, email: str, event: AuditEvent | None = None) -> None:
+        """Give the user this (verified) address, recording ``event`` (and its webhooks) in the
+        same transaction; ``authd.errors.EmailTaken`` if it is in use."""
         ...
 
-    async def mark_verified(self, user_id: str, email: str) -> bool:
-        """Mark verified if the user's address is still ``email``."""
+    async def mark_verified(self, user_id: str, email: str, event: AuditEvent | None = None
+                            ) -> bool:
+        """Mark verified if the user's address is still ``email``, recording ``event`` in the
+        same transaction; False (nothing written) otherwise."""
         ...
 
     async def prune_tokens(self, expired_before: float) -> int: ...
 
-    async def reset_password(self, user_id: str, password_hash: str, email: str, now: float) -> None:
+    async def reset_password(self, user_id: str, password_hash: str, email: str, now: float,
+                             event: AuditEvent | None = None) -> None:
         """Set the password (changed at ``now``), verify ``email`` if it is still the user's, void
-        every unused reset token of the user."""
+        every unused reset token of the user, and record ``event``: one transaction."""
         ...
 
 
@@ -367,9 +373,10 @@ class SecondFactorStore(Protocol):
     async def get_totp(self, user_id: str) -> TotpFactor | None: ...
 
     async def confirm_totp(self, user_id: str, step: int, now: float,
-                           recovery_hashes: Sequence[bytes]) -> bool:
-        """Confirm a pending factor at ``step`` and replace the recovery codes, in one
-        transaction; False if there is no pending factor."""
+                           recovery_hashes: Sequence[bytes], event: AuditEvent | None = None
+                           ) -> bool:
+        """Confirm a pending factor at ``step``, replace the recovery codes and record ``event``,
+        in one transaction; False (nothing written) if there is no pending factor."""
         ...
 
     async def accept_step(self, user_id: str, step: int) -> bool:
@@ -377,8 +384,9 @@ class SecondFactorStore(Protocol):
         last; False if it is not (a replay) or the factor is gone or unconfirmed."""
         ...
 
-    async def delete_totp(self, user_id: str) -> bool:
-        """Remove the factor and the recovery codes; False if there was no factor."""
+    async def delete_totp(self, user_id: str, event: AuditEvent | None = None) -> bool:
+        """Remove the factor and the recovery codes, recording ``event`` if there was a factor
+        (one transaction); False if there was none."""
         ...
 
     async def replace_recovery_codes(self, user_id: str, hashes: Sequence[bytes],

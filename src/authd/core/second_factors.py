@@ -118,18 +118,20 @@ class SecondFactors:
             await self._audit(FAILED, user_id=user_id, client=client, factor="totp", enrol=True)
             raise InvalidRequest("the code is wrong: check the authenticator app's clock")
         codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
+        event = self._audit.event(TOTP_ENABLED, user_id=user_id, client=client)
         if not await self._store.confirm_totp(user_id, step, now,
-                                              [recovery_code_hash(c) for c in codes]):
+                                              [recovery_code_hash(c) for c in codes], event):
             raise Conflict("no TOTP enrolment is pending: start one with POST /v1/mfa/totp")
-        await self._audit(TOTP_ENABLED, user_id=user_id, client=client)
+        self._audit.announce(event)  # stored (with its webhooks) in the change's commit
         await self._notify(user_id, "factor_added", {"factor": "TOTP"})
         return codes
 
     async def disable_totp(self, user_id: str, client: ClientInfo) -> None:
         """Remove TOTP and the recovery codes; NotFound if there is no factor."""
-        if not await self._store.delete_totp(user_id):
+        event = self._audit.event(TOTP_DISABLED, user_id=user_id, client=client)
+        if not await self._store.delete_totp(user_id, event):
             raise NotFound("TOTP is not enabled")
-        await self._audit(TOTP_DISABLED, user_id=user_id, client=client)
+        self._audit.announce(event)  # stored (with its webhooks) in the change's commit
         await self._notify(user_id, "factor_removed", {"factor": "TOTP"})
 
     async def regenerate_recovery_codes(self, user_id: str, client: ClientInfo) -> list[str]:
@@ -145,10 +147,13 @@ class SecondFactors:
     async def reset(self, user_id: str, client: ClientInfo, **detail: str) -> bool:
         """An operator's reset (lost device): TOTP and recovery codes go; audited ``mfa.reset``
         (``detail`` names the operator: ``actor``)."""
-        removed = await self._store.delete_totp(user_id)
-        await self._audit(RESET, user_id=user_id, client=client, totp=removed, **detail)
+        event = self._audit.event(RESET, user_id=user_id, client=client, totp=True, **detail)
+        removed = await self._store.delete_totp(user_id, event)
         if removed:
+            self._audit.announce(event)  # stored (with its webhooks) in the removal's commit
             await self._notify(user_id, "factor_removed", {"factor": "TOTP"})
+        else:  # nothing of TOTP changed; the reset is still on record
+            await self._audit(RESET, user_id=user_id, client=client, totp=False, **detail)
         return removed
 
     # -- state ------------------------------------------------------------------------------

@@ -180,13 +180,15 @@ class WebhookEvents:
             return []
         body = payload(event, event_type, email)
         now = self._clock.now()
+        # Ordered by the event's own time: two events of one change (an admin's update that
+        # also disables) are written in one transaction, and keep the order they were made in.
         rows = []
         for target in self._targets:
             if target.wants(event_type):
                 item_id = new_id()
                 rows.append(OutboxItem(
                     id=item_id, kind=KIND_WEBHOOK, payload=self._secrets.seal(body, _bound(item_id)),
-                    created_at=now, next_attempt_at=now, endpoint=target.name,
+                    created_at=event.at, next_attempt_at=now, endpoint=target.name,
                     subject=event.user_id, event_type=event_type))
         return rows
 

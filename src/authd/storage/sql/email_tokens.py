@@ -8,9 +8,11 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authd.core.email_tokens import EmailToken, Purpose
-from authd.core.models import OutboxItem
+from authd.core.models import AuditEvent, OutboxItem
 from authd.errors import EmailTaken
 from authd.storage.sql._base import SqlRepository
+from authd.storage.sql.audit import SqlAudit
+from authd.storage.sql.db import Database
 from authd.storage.sql.outbox import insert_item
 from authd.storage.sql.tables import email_tokens as t
 from authd.storage.sql.tables import users
@@ -25,6 +27,10 @@ def _token(row: Any) -> EmailToken:
 
 
 class SqlEmailTokens(SqlRepository):
+    def __init__(self, db: Database, audit: SqlAudit) -> None:
+        super().__init__(db)
+        self._audit = audit
+
     async def issue(self, token: EmailToken | None, message: OutboxItem) -> None:
         def write(c: Connection) -> None:
             if token is not None:
@@ -81,20 +87,32 @@ class SqlEmailTokens(SqlRepository):
         statement = delete(t).where(t.c.expires_at < expired_before)
         return await self._db.write(lambda c: int(c.execute(statement).rowcount))
 
-    async def set_email(self, user_id: str, email: str) -> None:
+    async def set_email(self, user_id: str, email: str, event: AuditEvent | None = None) -> None:
         statement = update(users).where(users.c.id == user_id).values(email=email,
                                                                       email_verified=True)
+
+        def change(c: Connection) -> None:
+            c.execute(statement)
+            self._record(c, event)
         try:
-            await self._db.write(lambda c: c.execute(statement))
+            await self._db.write(change)
         except IntegrityError:
             raise EmailTaken() from None
 
-    async def mark_verified(self, user_id: str, email: str) -> bool:
+    async def mark_verified(self, user_id: str, email: str, event: AuditEvent | None = None
+                            ) -> bool:
         statement = (update(users).where(users.c.id == user_id, users.c.email == email)
                      .values(email_verified=True))
-        return await self._db.write(lambda c: c.execute(statement).rowcount == 1)
 
-    async def reset_password(self, user_id: str, password_hash: str, email: str, now: float) -> None:
+        def mark(c: Connection) -> bool:
+            if c.execute(statement).rowcount != 1:
+                return False
+            self._record(c, event)
+            return True
+        return await self._db.write(mark)
+
+    async def reset_password(self, user_id: str, password_hash: str, email: str, now: float,
+                             event: AuditEvent | None = None) -> None:
         def reset(c: Connection) -> None:
             c.execute(update(users).where(users.c.id == user_id)
                       .values(password_hash=password_hash, password_changed_at=now))
@@ -102,8 +120,13 @@ class SqlEmailTokens(SqlRepository):
                       .values(email_verified=True))
             c.execute(update(t).where(t.c.user_id == user_id, t.c.purpose == Purpose.RESET.value,
                                       t.c.used_at.is_(None)).values(used_at=now))
+            self._record(c, event)
         await self._db.write(reset)
 
+    def _record(self, c: Connection, event: AuditEvent | None) -> None:
+        """The change's audit event and its webhook rows, in the change's own transaction."""
+        if event is not None:
+            self._audit.write_in(c, event)
 
 def _same(a: bytes, b: bytes) -> bool:
     import hmac

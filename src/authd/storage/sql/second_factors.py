@@ -13,9 +13,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from authd.core.models import MfaChallenge, RefreshFamily, TotpFactor
+from authd.core.models import AuditEvent, MfaChallenge, RefreshFamily, TotpFactor
 from authd.storage.sql._base import SqlRepository
-from authd.storage.sql.db import run
+from authd.storage.sql.audit import SqlAudit
+from authd.storage.sql.db import Database, run
 from authd.storage.sql.families import write_family
 from authd.storage.sql.tables import mfa_tokens, recovery_codes, totp_factors
 
@@ -55,6 +56,10 @@ def _replace_codes(c: Connection, user_id: str, hashes: Sequence[bytes], now: fl
 
 
 class SqlSecondFactors(SqlRepository):
+    def __init__(self, db: Database, audit: SqlAudit) -> None:
+        super().__init__(db)
+        self._audit = audit
+
     async def put_pending_totp(self, factor: TotpFactor) -> bool:
         t = totp_factors
 
@@ -75,7 +80,8 @@ class SqlSecondFactors(SqlRepository):
         return _factor(row) if row is not None else None
 
     async def confirm_totp(self, user_id: str, step: int, now: float,
-                           recovery_hashes: Sequence[bytes]) -> bool:
+                           recovery_hashes: Sequence[bytes], event: AuditEvent | None = None
+                           ) -> bool:
         t = totp_factors
         mark = (update(t).where(t.c.user_id == user_id, t.c.confirmed_at.is_(None))
                 .values(confirmed_at=now, last_step=step))
@@ -84,17 +90,22 @@ class SqlSecondFactors(SqlRepository):
             if c.execute(mark).rowcount != 1:
                 return False
             _replace_codes(c, user_id, recovery_hashes, now)
+            if event is not None:  # with its webhook rows, in the change's transaction
+                self._audit.write_in(c, event)
             return True
         return await self._db.write(confirm)
 
     async def accept_step(self, user_id: str, step: int) -> bool:
         return await self._db.execute(_ACCEPT_STEP, {"user": user_id, "step": step}) == 1
 
-    async def delete_totp(self, user_id: str) -> bool:
+    async def delete_totp(self, user_id: str, event: AuditEvent | None = None) -> bool:
         def remove(c: Connection) -> bool:
             c.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
-            return c.execute(delete(totp_factors).where(totp_factors.c.user_id == user_id)
-                             ).rowcount > 0
+            removed = c.execute(delete(totp_factors).where(totp_factors.c.user_id == user_id)
+                                ).rowcount > 0
+            if removed and event is not None:  # with its webhook rows, in the same transaction
+                self._audit.write_in(c, event)
+            return bool(removed)
         return await self._db.write(remove)
 
     async def replace_recovery_codes(self, user_id: str, hashes: Sequence[bytes],

@@ -49,10 +49,10 @@ class SqlStore:
         return cls(db=db, users=SqlUsers(db, audit), keys=SqlKeys(db), families=SqlFamilies(db),
                    sessions=SqlCookieSessions(db), revocations=SqlRevocations(db),
                    audit=audit, identities=SqlIdentities(db), codes=SqlOneTimeCodes(db),
-                   pending=SqlPendingLogins(db), email_tokens=SqlEmailTokens(db),
+                   pending=SqlPendingLogins(db), email_tokens=SqlEmailTokens(db, audit),
                    outbox=SqlOutbox(db), client_assertions=SqlClientAssertions(db),
                    erasure=SqlErasure(db), webhooks=SqlWebhooks(db), passkeys=SqlPasskeys(db),
-                   second_factors=SqlSecondFactors(db))
+                   second_factors=SqlSecondFactors(db, audit))
 
     async def ping(self) -> None:
         await self.db.read(lambda c: c.execute(text("SELECT 1")).scalar())

@@ -76,10 +76,18 @@ class SqlUsers(SqlRepository):
         rows = await self._db.read(lambda c: c.execute(final).mappings().all())
         return [u for u in (user_from_row(dict(r)) for r in rows) if u is not None]
 
-    async def update_user(self, user_id: str, changes: Mapping[str, object]) -> User | None:
+    async def update_user(self, user_id: str, changes: Mapping[str, object],
+                          events: Sequence[AuditEvent] = ()) -> User | None:
         statement = update(users).where(users.c.id == user_id).values(**changes)
+
+        def change(c: Connection) -> bool:
+            if c.execute(statement).rowcount == 0:
+                return False
+            for event in events:  # with their webhook rows, in the change's transaction
+                self._audit.write_in(c, event)
+            return True
         try:
-            updated = await self._db.write(lambda c: c.execute(statement).rowcount > 0)
+            updated = await self._db.write(change)
         except IntegrityError:
             raise EmailTaken() from None
         return await self.get_user(user_id) if updated else None
