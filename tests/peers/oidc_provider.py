@@ -45,6 +45,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _process_state(pid: int) -> str:
+    """What a process is doing, from /proc (for the message of a start that timed out)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        wchan = Path(f"/proc/{pid}/wchan").read_text().strip()
+    except OSError:
+        return "state unknown"
+    return f"state {stat[0]}, waiting in {wchan or '-'}, cpu ticks {int(stat[11]) + int(stat[12])}"
+
+
 class OpenIDProvider:
     """``with OpenIDProvider(clients=[...], accounts={...}) as op:`` ... ``op.issuer``.
 
@@ -65,6 +75,7 @@ class OpenIDProvider:
         self._lines: list[str] = []
         self._ready = threading.Event()
         self._reader: threading.Thread | None = None
+        self._timed_out = False
 
     # -- process -------------------------------------------------------------------------------
 
@@ -81,19 +92,25 @@ class OpenIDProvider:
         node = shutil.which("node")
         if node is None:
             raise RuntimeError("node (>= 20.19) is needed to run the test OpenID Provider")
+        earlier = ""
         for attempt in range(3):
             if self._spawn(node, timeout):
                 return self
-            # Lost the race for the free port to another process: take another one.
-            if "EADDRINUSE" in self.output and attempt < 2:
+            # Lost the race for the free port to another process, or (seen once in a full
+            # parallel run) a start that never printed READY: a new process on another port.
+            retry = "EADDRINUSE" in self.output or (self._timed_out and attempt == 0)
+            if retry and attempt < 2:
+                earlier += self.output
                 self.port = _free_port()
                 self.issuer = f"http://127.0.0.1:{self.port}"
                 continue
             break
-        raise RuntimeError(f"the OpenID Provider did not start; its output:\n{self.output[-4000:]}")
+        raise RuntimeError("the OpenID Provider did not start; its output:\n"
+                           f"{(earlier + self.output)[-4000:]}")
 
     def _spawn(self, node: str, timeout: float) -> bool:
         self._lines = []
+        self._timed_out = False
         self._ready = threading.Event()
         # exit_on_stdin_close: the provider exits when this process dies and the pipe closes.
         config = {"issuer": self.issuer, "port": self.port, "clients": self.clients,
@@ -116,8 +133,10 @@ class OpenIDProvider:
                     break
                 self.process = None
                 return False
+        state = _process_state(self.process.pid)
         self.stop()
-        self._lines.append(f"\n[authd tests: no READY within {timeout:.0f} s; stopped]\n")
+        self._lines.append(f"\n[authd tests: no READY within {timeout:.0f} s ({state}); stopped]\n")
+        self._timed_out = True
         return False
 
     def _read(self, process: subprocess.Popen[str]) -> None:
